@@ -10,8 +10,12 @@ command -v dotnet >/dev/null || die "the .NET 10 SDK is required: https://dot.ne
 LLMGW_LLAMA_BIN=$("$root/native/build-llama.sh")
 LLMGW_LLAMA_SRC=$("$root/native/fetch-llama-source.sh")
 LLMGW_TEST_MODEL=$("$root/scripts/synthetic-model.sh" tiny)
-export LLMGW_LLAMA_BIN LLMGW_LLAMA_SRC LLMGW_TEST_MODEL
+LLMGW_LAUNCHER=$("$root/native/build-launcher.sh")
+export LLMGW_LLAMA_BIN LLMGW_LLAMA_SRC LLMGW_TEST_MODEL LLMGW_LAUNCHER
 log "set-up done in $((SECONDS - started)) s; running the tests"
+
+log "native launcher tests"
+bash "$root/tests/native/launcher-test.sh"
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT

@@ -14,6 +14,9 @@ internal static class TestEnvironment
     /// <summary>The synthetic tiny model (LLMGW_TEST_MODEL).</summary>
     public static string TinyModel => File("LLMGW_TEST_MODEL");
 
+    /// <summary>native/launcher's llmgw-launch (LLMGW_LAUNCHER).</summary>
+    public static string Launcher => File("LLMGW_LAUNCHER");
+
     public static string LlamaServer => Path.Combine(LlamaBin, "llama-server");
 
     public static string LlamaQuantize => Path.Combine(LlamaBin, "llama-quantize");

@@ -1,0 +1,40 @@
+using System.Text.Json;
+using LlmGateway.Model;
+using LlmGateway.Proxy;
+using LlmGateway.Security;
+using LlmGateway.Supervision;
+using Microsoft.Extensions.Options;
+
+namespace LlmGateway;
+
+public static class Extensions
+{
+    public static IHostApplicationBuilder AddGatewayServices(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section);
+        services.AddOptions<LlamaServerOptions>().BindConfiguration(LlamaServerOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LlamaServerOptions>, LlamaServerOptionsValidator>();
+        services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ProxyOptions>, ProxyOptionsValidator>();
+        services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ApiKeyOptions>, ListenAddressValidator>();
+
+        // Read once at start-up: a missing or broken model stops the gateway before llama-server is tried.
+        services.AddSingleton(sp => ServedModel.Load(sp.GetRequiredService<IOptions<ModelOptions>>().Value));
+        services.AddSingleton<LlamaServerConnection>();
+        services.AddHostedService<LlamaServerSupervisor>();
+
+        services.AddSingleton<Admission>();
+        services.AddSingleton<UpstreamForwarder>();
+        services.AddSingleton<OpenAiEndpoints.Forwarding>();
+
+        // OpenAI's JSON is snake_case (owned_by, context_length); so is everything this gateway writes.
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen();
+        return builder;
+    }
+}

@@ -1,0 +1,66 @@
+using LlmGateway.Model;
+using LlmGateway.Security;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace LlmGateway.Proxy;
+
+/// <summary>The OpenAI surface: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models.</summary>
+public static class OpenAiEndpoints
+{
+    public static RouteGroupBuilder MapOpenAi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1").WithTags("OpenAI").AddEndpointFilter<ApiKeyFilter>();
+
+        group.MapPost("/chat/completions", (HttpContext c, Forwarding f) => f.HandleAsync(c, OpenAiOperation.ChatCompletions, "/v1/chat/completions"))
+            .WithSummary("Chat completion, streamed (stream: true) as server-sent events or not");
+        group.MapPost("/completions", (HttpContext c, Forwarding f) => f.HandleAsync(c, OpenAiOperation.Completions, "/v1/completions"))
+            .WithSummary("Text completion (legacy)");
+        group.MapPost("/embeddings", (HttpContext c, Forwarding f) => f.HandleAsync(c, OpenAiOperation.Embeddings, "/v1/embeddings"))
+            .WithSummary("Embeddings (LlamaServer:Embeddings must be on)");
+        group.MapGet("/models", ListModels).WithSummary("The model served, and its aliases");
+        group.MapGet("/models/{id}", GetModel).WithSummary("One model");
+        return group;
+    }
+
+    private static Ok<ModelList> ListModels(ServedModel model) =>
+        TypedResults.Ok(new ModelList([.. new[] { model.Id }.Concat(model.Aliases).Select(id => ModelCard.From(model, id))]));
+
+    private static IResult GetModel(string id, ServedModel model) =>
+        model.Answers(id) ? TypedResults.Ok(ModelCard.From(model, id)) : OpenAiError.ModelNotFound(id);
+
+    /// <summary>The shared path of every forwarded POST: read and check, wait for a slot, forward.</summary>
+    public sealed class Forwarding(ServedModel model, Admission admission, UpstreamForwarder forwarder, IOptions<ProxyOptions> options, Supervision.LlamaServerConnection connection)
+    {
+        public async Task HandleAsync(HttpContext context, OpenAiOperation operation, string path)
+        {
+            var ct = context.RequestAborted;
+            var (request, error) = await OpenAiRequest.ReadAsync(context.Request, operation, options.Value.MaxRequestBodyBytes, model, ct);
+            if (error is not null)
+            {
+                await error.ExecuteAsync(context);
+                return;
+            }
+
+            if (!connection.State.IsReady)
+            {
+                await UpstreamForwarder.NotReady(connection.State).ExecuteAsync(context);
+                return;
+            }
+
+            using var slot = await admission.EnterAsync(ct);
+            if (slot is null)
+            {
+                if (!ct.IsCancellationRequested)
+                {
+                    await OpenAiError.TooManyRequests(
+                        $"All {admission.InFlight} slots are busy and the queue is full or the wait passed Proxy:QueueTimeoutSeconds.", 1).ExecuteAsync(context);
+                }
+
+                return;
+            }
+
+            await forwarder.ForwardAsync(context, HttpMethod.Post, path, request!.Body);
+        }
+    }
+}

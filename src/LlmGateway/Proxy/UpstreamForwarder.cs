@@ -1,0 +1,123 @@
+using System.Buffers;
+using System.Net.Http.Headers;
+using LlmGateway.Supervision;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+
+namespace LlmGateway.Proxy;
+
+/// <summary>Sends one request to llama-server and streams its answer back as it comes, chunk by chunk.</summary>
+/// <remarks>
+/// The timeout is an activity timeout: it restarts after every chunk, so a long generation that keeps
+/// producing tokens is never cut, and a stalled one is. The client's RequestAborted is linked, so a client
+/// that leaves closes the upstream connection and llama-server stops generating.
+/// Nothing is retried: once the body reached llama-server, the work may have begun.
+/// </remarks>
+public sealed partial class UpstreamForwarder(LlamaServerConnection connection, IOptions<ProxyOptions> options, ILogger<UpstreamForwarder> logger)
+{
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+    private readonly TimeSpan _idleTimeout = TimeSpan.FromSeconds(options.Value.IdleTimeoutSeconds);
+
+    public async Task ForwardAsync(HttpContext context, HttpMethod method, string pathAndQuery, byte[]? body)
+    {
+        var aborted = context.RequestAborted;
+        using var request = connection.CreateRequest(method, pathAndQuery);
+        if (request is null)
+        {
+            await NotReady(connection.State).ExecuteAsync(context);
+            return;
+        }
+
+        if (body is not null)
+        {
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = Json;
+        }
+
+        using var activity = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        activity.CancelAfter(_idleTimeout);
+        HttpResponseMessage response;
+        try
+        {
+            response = await connection.Invoker.SendAsync(request, activity.Token);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            return; // the client left; nobody to answer
+        }
+        catch (OperationCanceledException)
+        {
+            await OpenAiError.GatewayTimeout($"llama-server did not answer within {_idleTimeout.TotalSeconds:F0} s (Proxy:IdleTimeoutSeconds).").ExecuteAsync(context);
+            return;
+        }
+        catch (HttpRequestException e)
+        {
+            LogUnreachable(logger, e.Message);
+            var state = connection.State;
+            await (state.IsReady ? OpenAiError.BadGateway($"llama-server could not be reached: {e.Message}") : NotReady(state)).ExecuteAsync(context);
+            return;
+        }
+
+        using (response)
+        {
+            await CopyResponseAsync(context, response, activity);
+        }
+    }
+
+    public static IResult NotReady(ChildState state) => OpenAiError.Unavailable(
+        state.Status == ChildStatus.Failed
+            ? $"The model is not available: {state.Reason}"
+            : $"The model is {state.Status.ToString().ToLowerInvariant()}; retry shortly.",
+        retryAfterSeconds: state.Status == ChildStatus.Failed ? 60 : 2);
+
+    private async Task CopyResponseAsync(HttpContext context, HttpResponseMessage response, CancellationTokenSource activity)
+    {
+        var http = context.Response;
+        http.StatusCode = (int)response.StatusCode;
+        var contentType = response.Content.Headers.ContentType;
+        http.ContentType = contentType?.ToString();
+        var streaming = contentType?.MediaType == "text/event-stream";
+        if (streaming)
+        {
+            http.Headers.CacheControl = "no-cache";
+            http.Headers["X-Accel-Buffering"] = "no"; // for an nginx in front of us
+        }
+
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            await using var upstream = await response.Content.ReadAsStreamAsync(activity.Token);
+            int read;
+            while ((read = await upstream.ReadAsync(buffer, activity.Token)) > 0)
+            {
+                activity.CancelAfter(_idleTimeout);
+                await http.Body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted);
+                if (streaming)
+                {
+                    await http.Body.FlushAsync(context.RequestAborted);
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
+        {
+            if (!context.RequestAborted.IsCancellationRequested)
+            {
+                // The answer has started: a status can no longer say it failed. Aborting the connection makes
+                // the client see an error instead of a truncated answer that looks complete.
+                LogAbortedMidResponse(logger, e.Message);
+                context.Abort();
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "llama-server unreachable: {Reason}")]
+    private static partial void LogUnreachable(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Response aborted after it started: {Reason}")]
+    private static partial void LogAbortedMidResponse(ILogger logger, string reason);
+}

@@ -1,0 +1,70 @@
+using System.Globalization;
+using LlmGateway.Model;
+
+namespace LlmGateway.Supervision;
+
+/// <summary>The command line of one llama-server start, and where its binaries are.</summary>
+public static class LlamaServerCommand
+{
+    public static IReadOnlyList<string> Arguments(LlamaServerOptions o, ServedModel model, LlamaServerEndpoint endpoint)
+    {
+        static string N(int n) => n.ToString(CultureInfo.InvariantCulture);
+        List<string> args =
+        [
+            "--model", model.Path,
+            "--alias", model.Id,
+            "--host", endpoint.SocketPath, // a path ending in .sock makes llama-server listen on a UNIX socket
+            "--api-key-file", endpoint.ApiKeyFile, // not --api-key: a command line is readable by every local user
+            "--ctx-size", N(o.ContextSize),
+            "--parallel", N(o.Parallel),
+            "--metrics",
+            "--slots",
+            "--no-webui",
+        ];
+        if (o.Threads > 0)
+        {
+            args.AddRange(["--threads", N(o.Threads)]);
+        }
+
+        if (o.ThreadsBatch > 0 || o.Threads > 0)
+        {
+            args.AddRange(["--threads-batch", N(o.ThreadsBatch > 0 ? o.ThreadsBatch : o.Threads)]);
+        }
+
+        if (o.Embeddings)
+        {
+            args.Add("--embeddings");
+        }
+
+        args.AddRange(o.ExtraArguments);
+        return args;
+    }
+
+    /// <summary>The configured binary, else the newest pinned build in the cache, else llama-server on PATH.</summary>
+    public static string? FindServer(LlamaServerOptions o) =>
+        NonEmpty(o.ExecutablePath) ?? FindInCache("llama.cpp", Path.Combine("bin", "llama-server")) ?? FindOnPath("llama-server");
+
+    /// <summary>The configured launcher, else the newest one in the cache; null runs llama-server directly.</summary>
+    public static string? FindLauncher(LlamaServerOptions o) =>
+        NonEmpty(o.LauncherPath) ?? FindInCache("launcher", "llmgw-launch");
+
+    private static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
+
+    private static string? FindInCache(string area, string relative)
+    {
+        var root = Environment.GetEnvironmentVariable("LLMGW_CACHE") is { Length: > 0 } c ? c
+            : Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } x ? x
+                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "llmgateway");
+        var dir = Path.Combine(root, area);
+        return !Directory.Exists(dir) ? null : Directory.EnumerateDirectories(dir)
+            .Select(d => Path.Combine(d, relative))
+            .Where(File.Exists)
+            .OrderByDescending(File.GetLastWriteTimeUtc)
+            .FirstOrDefault();
+    }
+
+    private static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .SelectMany(d => new[] { Path.Combine(d, name), Path.Combine(d, name + ".exe") })
+            .FirstOrDefault(File.Exists);
+}

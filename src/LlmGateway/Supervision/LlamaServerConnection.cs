@@ -1,0 +1,83 @@
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+
+namespace LlmGateway.Supervision;
+
+/// <summary>How the gateway reaches the current llama-server: its state, its socket and its per-start key.</summary>
+/// <remarks>
+/// llama-server listens on a UNIX socket in a private directory, so no other process can take its
+/// address between two starts, and it requires a random key, so only the gateway can use it.
+/// Each start gets its own host name in request URIs, so pooled connections to a dead child are never reused.
+/// </remarks>
+public sealed class LlamaServerConnection : IDisposable
+{
+    private volatile Snapshot _current = new(new ChildState(ChildStatus.Starting), null);
+
+    public LlamaServerConnection()
+    {
+        var handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = System.Net.DecompressionMethods.None,
+            UseCookies = false,
+            ConnectCallback = ConnectAsync,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+        };
+        // Not HttpClient: its SendAsync buffers and times out the whole exchange; a stream needs neither.
+        Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+    }
+
+    public HttpMessageInvoker Invoker { get; }
+
+    public ChildState State => _current.State;
+
+    /// <summary>A request to the current child, with its key; null when no child is ready.</summary>
+    public HttpRequestMessage? CreateRequest(HttpMethod method, string pathAndQuery)
+    {
+        if (_current.Endpoint is not { } endpoint || !_current.State.IsReady)
+        {
+            return null;
+        }
+
+        var request = new HttpRequestMessage(method, new Uri(endpoint.BaseUri, pathAndQuery)) { Version = System.Net.HttpVersion.Version11 };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.ApiKey);
+        return request;
+    }
+
+    internal LlamaServerEndpoint? Endpoint => _current.Endpoint;
+
+    internal void Publish(ChildState state, LlamaServerEndpoint? endpoint) => _current = new Snapshot(state, endpoint);
+
+    internal void Publish(ChildState state) => _current = _current with { State = state };
+
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var endpoint = _current.Endpoint is { } e && e.BaseUri.Host == context.DnsEndPoint.Host
+            ? e
+            : throw new HttpRequestException("llama-server is not running.");
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(endpoint.SocketPath), cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => Invoker.Dispose();
+
+    private sealed record Snapshot(ChildState State, LlamaServerEndpoint? Endpoint);
+}
+
+/// <summary>One start of llama-server: where it listens and the key it requires.</summary>
+public sealed record LlamaServerEndpoint(string SocketPath, string ApiKey, int Generation)
+{
+    public string ApiKeyFile => Path.Combine(Path.GetDirectoryName(SocketPath)!, "api-key");
+
+    public Uri BaseUri { get; } = new($"http://llama-server-{Generation}/");
+}

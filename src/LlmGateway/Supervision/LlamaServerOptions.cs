@@ -1,0 +1,49 @@
+namespace LlmGateway.Supervision;
+
+/// <summary>Section "LlamaServer": how the child is started and watched.</summary>
+public sealed class LlamaServerOptions
+{
+    public const string Section = "LlamaServer";
+
+    /// <summary>The llama-server binary. Empty: the pinned build in the cache, else llama-server on PATH.</summary>
+    public string? ExecutablePath { get; set; }
+
+    /// <summary>native/launcher's llmgw-launch, which kills the child when the gateway dies. Empty: found in the cache.</summary>
+    public string? LauncherPath { get; set; }
+
+    public int ContextSize { get; set; } = 4096;
+
+    /// <summary>llama-server slots (--parallel): requests decoded at once. Admission lets this many in.</summary>
+    public int Parallel { get; set; } = 1;
+
+    /// <summary>--threads (generation). 0: llama-server's default.</summary>
+    public int Threads { get; set; }
+
+    /// <summary>--threads-batch (prompt processing). 0: same as Threads.</summary>
+    public int ThreadsBatch { get; set; }
+
+    /// <summary>Serve /v1/embeddings (--embeddings).</summary>
+    public bool Embeddings { get; set; }
+
+    /// <summary>Appended to llama-server's command line as they are, for experts.</summary>
+    public string[] ExtraArguments { get; set; } = [];
+
+    /// <summary>How long loading may go without progress (new output or a health change) before the start fails.</summary>
+    public double StartTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>How long a stopping child gets between the polite signal and the kill.</summary>
+    public double StopTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>Crashes tolerated within <see cref="CrashWindowSeconds"/> before restarting stops.</summary>
+    public int MaxCrashes { get; set; } = 5;
+
+    public double CrashWindowSeconds { get; set; } = 300;
+
+    /// <summary>First restart delay; doubles per recent crash up to <see cref="MaxRestartDelaySeconds"/>.</summary>
+    public double RestartDelaySeconds { get; set; } = 0.5;
+
+    public double MaxRestartDelaySeconds { get; set; } = 30;
+
+    /// <summary>Lines of the child's output kept for error reports.</summary>
+    public int OutputLinesKept { get; set; } = 50;
+}

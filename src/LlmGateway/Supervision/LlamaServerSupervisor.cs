@@ -1,0 +1,298 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using CliWrap;
+using LlmGateway.Model;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
+
+namespace LlmGateway.Supervision;
+
+/// <summary>Starts llama-server, waits until it is ready, restarts it when it crashes, stops it with the gateway.</summary>
+/// <remarks>
+/// The child runs under native/launcher's llmgw-launch when it is available: the launcher holds a pipe
+/// from the gateway and kills llama-server when that pipe closes, which the kernel does however the
+/// gateway dies (even SIGKILL). Restarts back off exponentially; a crash loop stops them with the reason.
+/// </remarks>
+public sealed partial class LlamaServerSupervisor(
+    LlamaServerConnection connection,
+    ServedModel model,
+    IOptions<LlamaServerOptions> options,
+    ILoggerFactory loggers,
+    TimeProvider time) : BackgroundService
+{
+    private const string LauncherPidPrefix = "llmgw-launch: child ";
+
+    private readonly LlamaServerOptions _options = options.Value;
+    private readonly ILogger _logger = loggers.CreateLogger<LlamaServerSupervisor>();
+    private readonly ILogger _childLogger = loggers.CreateLogger("LlmGateway.LlamaServer");
+    private readonly List<DateTimeOffset> _crashes = [];
+    private int _starts;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var server = LlamaServerCommand.FindServer(_options);
+        if (server is null)
+        {
+            Fail("llama-server was not found: set LlamaServer:ExecutablePath, build it with native/build-llama.sh, or put it on PATH.", []);
+            return;
+        }
+
+        var launcher = LlamaServerCommand.FindLauncher(_options);
+        if (launcher is null)
+        {
+            LogNoLauncher(_logger);
+        }
+
+        var pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<ChildExitedException>(),
+                MaxRetryAttempts = int.MaxValue,
+                DelayGenerator = _ => ValueTask.FromResult<TimeSpan?>(RestartDelay()),
+                OnRetry = args =>
+                {
+                    LogRestarting(_logger, args.RetryDelay.TotalSeconds, args.Outcome.Exception?.Message);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+
+        try
+        {
+            await pipeline.ExecuteAsync(ct => RunOnceAsync(server, launcher, ct), stoppingToken);
+        }
+        catch (CrashLoopException e)
+        {
+            Fail(e.Message, e.LastLines);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            connection.Publish(connection.State with { Status = ChildStatus.Stopped, Reason = "the gateway is stopping" }, null);
+        }
+    }
+
+    /// <summary>One life of the child: start, wait until ready, serve until it exits.</summary>
+    private async ValueTask RunOnceAsync(string server, string? launcher, CancellationToken stoppingToken)
+    {
+        var generation = Interlocked.Increment(ref _starts);
+        var directory = Directory.CreateTempSubdirectory("llmgw-"); // 0700: only this user reaches the socket
+        var endpoint = new LlamaServerEndpoint(
+            Path.Combine(directory.FullName, "llama.sock"), Convert.ToHexString(RandomNumberGenerator.GetBytes(24)), generation);
+        await File.WriteAllTextAsync(endpoint.ApiKeyFile, endpoint.ApiKey, stoppingToken);
+        var tail = new OutputTail(_options.OutputLinesKept);
+        var progress = new Progress(time);
+        var pid = 0;
+        Publish(ChildStatus.Starting, null, null, tail, endpoint);
+
+        void OnLine(string line)
+        {
+            progress.Mark();
+            if (line.StartsWith(LauncherPidPrefix, StringComparison.Ordinal))
+            {
+                _ = int.TryParse(line.AsSpan(LauncherPidPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out pid);
+                return;
+            }
+
+            tail.Add(line);
+            LogChildOutput(_childLogger, line);
+        }
+
+        var serverArgs = LlamaServerCommand.Arguments(_options, model, endpoint);
+        var stopMs = ((int)(_options.StopTimeoutSeconds * 1000)).ToString(CultureInfo.InvariantCulture);
+        var command = (launcher is null
+                ? Cli.Wrap(server).WithArguments(serverArgs)
+                : Cli.Wrap(launcher).WithArguments(["--grace-ms", stopMs, "--", server, .. serverArgs]))
+            .WithStandardInputPipe(PipeSource.Create(HoldOpenAsync))
+            .WithStandardOutputPipe(PipeTarget.ToDelegate(OnLine))
+            .WithStandardErrorPipe(PipeTarget.ToDelegate(OnLine))
+            .WithValidation(CommandResultValidation.None);
+
+        // Stopping asks politely (SIGINT, which the launcher forwards); the kill follows after StopTimeout.
+        using var forceful = new CancellationTokenSource();
+        await using var stopRegistration = stoppingToken.Register(() => forceful.CancelAfter(TimeSpan.FromSeconds(_options.StopTimeoutSeconds)));
+        var started = time.GetTimestamp();
+        try
+        {
+            var run = command.ExecuteAsync(forceful.Token, stoppingToken);
+            pid = launcher is null ? run.ProcessId : pid;
+            LogStarting(_logger, generation, server);
+
+            var notReady = await WaitUntilReadyAsync(run.Task, endpoint, progress, stoppingToken);
+            if (notReady is not null)
+            {
+                forceful.Cancel();
+                await Swallow(run.Task);
+                throw Crashed($"llama-server did not start: {notReady}", tail);
+            }
+
+            LogReady(_logger, generation, pid, time.GetElapsedTime(started).TotalSeconds);
+            Publish(ChildStatus.Ready, null, pid, tail, endpoint);
+            var result = await run;
+            throw Crashed($"llama-server exited with code {result.ExitCode} after {result.RunTime.TotalSeconds:F0} s", tail);
+        }
+        finally
+        {
+            TryDelete(directory);
+        }
+    }
+
+    /// <summary>Polls /health until 200; null when ready, else why not.</summary>
+    private async Task<string?> WaitUntilReadyAsync(Task<CommandResult> run, LlamaServerEndpoint endpoint, Progress progress, CancellationToken ct)
+    {
+        var lastStatus = 0;
+        var noProgressLimit = TimeSpan.FromSeconds(_options.StartTimeoutSeconds);
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (run.IsCompleted)
+            {
+                return $"it exited with code {(await Swallow(run))?.ExitCode.ToString(CultureInfo.InvariantCulture) ?? "unknown"} while loading";
+            }
+
+            var status = await HealthAsync(endpoint, ct);
+            if (status == 200)
+            {
+                return null;
+            }
+
+            if (status != lastStatus)
+            {
+                lastStatus = status;
+                progress.Mark();
+            }
+
+            if (progress.Idle > noProgressLimit)
+            {
+                return $"no progress for {noProgressLimit.TotalSeconds:F0} s (LlamaServer:StartTimeoutSeconds)";
+            }
+
+            await Task.WhenAny(run, Task.Delay(TimeSpan.FromMilliseconds(100), time, ct));
+        }
+    }
+
+    private async Task<int> HealthAsync(LlamaServerEndpoint endpoint, CancellationToken ct)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(endpoint.BaseUri, "/health"));
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(2));
+            using var response = await connection.Invoker.SendAsync(request, timeout.Token);
+            return (int)response.StatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            return 0; // not listening yet
+        }
+    }
+
+    private TimeSpan RestartDelay()
+    {
+        var recent = _crashes.Count;
+        var seconds = Math.Min(_options.MaxRestartDelaySeconds, _options.RestartDelaySeconds * Math.Pow(2, Math.Max(0, recent - 1)));
+        return TimeSpan.FromSeconds(seconds);
+    }
+
+    /// <summary>Records a crash; past MaxCrashes within the window the loop is declared and restarts stop.</summary>
+    private Exception Crashed(string reason, OutputTail tail)
+    {
+        var now = time.GetUtcNow();
+        _crashes.Add(now);
+        _crashes.RemoveAll(t => now - t > TimeSpan.FromSeconds(_options.CrashWindowSeconds));
+        var lines = tail.Snapshot();
+        LogCrashed(_logger, reason, string.Join('\n', lines.TakeLast(10)));
+        if (_crashes.Count >= _options.MaxCrashes)
+        {
+            return new CrashLoopException(
+                $"{reason}; {_crashes.Count} failures within {_options.CrashWindowSeconds:F0} s (LlamaServer:MaxCrashes), so it is not restarted again", lines);
+        }
+
+        Publish(ChildStatus.Restarting, reason, null, tail, null);
+        return new ChildExitedException(reason);
+    }
+
+    private void Publish(ChildStatus status, string? reason, int? pid, OutputTail tail, LlamaServerEndpoint? endpoint) =>
+        connection.Publish(new ChildState(status, reason, pid, _starts, _crashes.Count, tail.Snapshot()), endpoint);
+
+    private void Fail(string reason, IReadOnlyList<string> lines)
+    {
+        LogFailed(_logger, reason);
+        connection.Publish(new ChildState(ChildStatus.Failed, reason, null, _starts, _crashes.Count, lines), null);
+    }
+
+    /// <summary>The launcher's stdin: kept open and silent for the child's whole life; its EOF means the gateway died.</summary>
+    private static async Task HoldOpenAsync(Stream stdin, CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, ct);
+        }
+        catch (OperationCanceledException)
+        {
+            // The child exited; CliWrap closes the pipe.
+        }
+    }
+
+    private static async Task<CommandResult?> Swallow(Task<CommandResult> run)
+    {
+        try
+        {
+            return await run;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private static void TryDelete(DirectoryInfo directory)
+    {
+        try
+        {
+            directory.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+            // A socket file still held; the temp directory is cleaned by the system.
+        }
+    }
+
+    /// <summary>When the child last showed a sign of life while loading.</summary>
+    private sealed class Progress(TimeProvider time)
+    {
+        private long _last = time.GetTimestamp();
+
+        public TimeSpan Idle => time.GetElapsedTime(Interlocked.Read(ref _last));
+
+        public void Mark() => Interlocked.Exchange(ref _last, time.GetTimestamp());
+    }
+
+    private sealed class ChildExitedException(string message) : Exception(message);
+
+    private sealed class CrashLoopException(string message, IReadOnlyList<string> lastLines) : Exception(message)
+    {
+        public IReadOnlyList<string> LastLines { get; } = lastLines;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Line}")]
+    private static partial void LogChildOutput(ILogger logger, string line);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Starting llama-server (start {Generation}): {Server}")]
+    private static partial void LogStarting(ILogger logger, int generation, string server);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "llama-server ready (start {Generation}, pid {Pid}) in {Seconds:F2} s")]
+    private static partial void LogReady(ILogger logger, int generation, int pid, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Reason}. Its last lines:\n{Lines}")]
+    private static partial void LogCrashed(ILogger logger, string reason, string lines);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Restarting llama-server in {Seconds:F1} s: {Reason}")]
+    private static partial void LogRestarting(ILogger logger, double seconds, string? reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "llama-server is not served: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "llmgw-launch was not found (LlamaServer:LauncherPath): llama-server runs directly, and would outlive a gateway killed with SIGKILL.")]
+    private static partial void LogNoLauncher(ILogger logger);
+}
