@@ -12,10 +12,10 @@ die() { printf '[%s] error: %s\n' "$script" "$*" >&2; exit 1; }
 cache_root="${LLMGW_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/llmgateway}"
 
 # Installs missing tools when running as root in CI; elsewhere names the Debian packages to install.
-# Arguments are Debian package names whose main command has the same name.
+# Arguments are Debian package names whose main command has the same name, or COMMAND:PACKAGE.
 require_tools() {
   local missing=() tool
-  for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  for tool in "$@"; do command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}"); done
   ((${#missing[@]} == 0)) && return 0
   if [[ $(id -u) == 0 && -n "${CI:-}" ]] && command -v apt-get >/dev/null; then
     log "installing missing tools: ${missing[*]}"

@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# The main job. Today it prepares what the gateway will run: llama-server built from the pinned
-# llama.cpp (cached) and the synthetic demo model (the Qwen2.5-0.5B shapes, random weights).
-# The gateway that serves them over the OpenAI API is the next piece of work (issue 4).
+# The main job: builds what the gateway needs (cached) and starts it on http://127.0.0.1:8080.
+# With no model configured it serves the synthetic demo model (the shapes of Qwen2.5-0.5B, random
+# weights). Serve a real model with:  Model__Path=/path/to/model.gguf scripts/run.sh
+# Any setting can be given the same way (LlamaServer__Threads=2) or as --Section:Key=value arguments.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/native/common.sh"
 
+command -v dotnet >/dev/null || die "the .NET 10 SDK is required"
 bin=$("$root/native/build-llama.sh")
-model=$("$root/scripts/synthetic-model.sh" "${LLMGW_DEMO_PRESET:-qwen2.5-0.5b}")
-dotnet "$root/src/LlmGateway.ModelTool/bin/Release/net10.0/llmgw-model.dll" inspect "$model"
-cat <<MSG
+launcher=$("$root/native/build-launcher.sh")
+if [[ -z "${Model__Path:-}" ]]; then
+  export Model__DemoPath
+  Model__DemoPath=$("$root/scripts/synthetic-model.sh" "${LLMGW_DEMO_PRESET:-qwen2.5-0.5b}")
+fi
+export LlamaServer__ExecutablePath="${LlamaServer__ExecutablePath:-$bin/llama-server}"
+export LlamaServer__LauncherPath="${LlamaServer__LauncherPath:-$launcher}"
 
-llama-server: $bin/llama-server ($(cat "$bin/../version.txt" 2>/dev/null | tr '\n' ' '))
-demo model:   $model
-The demo model has random weights: its answers are gibberish, its CPU and latency are real.
-The gateway does not exist yet; to try the model directly:
-  $bin/llama-server --model $model --host 127.0.0.1 --port 8080
-MSG
+log "building the gateway"
+dotnet build "$root/src/LlmGateway" -c Release --nologo -v quiet -clp:ErrorsOnly >&2
+cd "$root/src/LlmGateway"
+exec dotnet bin/Release/net10.0/LlmGateway.dll "$@"

@@ -23,8 +23,10 @@ lock_entry "$model"
 if [[ ! -f "$model" ]]; then
   log "writing the $preset model (random weights, seed $seed)"
   dotnet build "$root/src/LlmGateway.ModelTool" -c Release --nologo -v quiet -clp:ErrorsOnly >&2
+  started=$SECONDS
   dotnet "$root/src/LlmGateway.ModelTool/bin/Release/net10.0/llmgw-model.dll" synthesize \
     --preset "$preset" --seed "$seed" --vocab "$src/models/ggml-vocab-qwen2.gguf" \
     --llama-quantize "$bin/llama-quantize" --out "$model" >&2
+  log "wrote $model in $((SECONDS - started)) s"
 fi
 echo "$model"

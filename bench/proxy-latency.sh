@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Benchmark: the latency the gateway adds in front of llama-server, against llama-server itself and
+# against nginx as a plain reverse proxy, all three in front of the SAME llama-server process (the
+# gateway's own child, reached on its UNIX socket with its key), in one run, interleaved.
+#   bench/proxy-latency.sh [requests-per-cell]     results: docs/benchmarks/proxy-latency.md
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$root/native/common.sh"
+requests=${1:-400}
+
+require_tools nginx:nginx-light
+bin=$("$root/native/build-llama.sh")
+launcher=$("$root/native/build-launcher.sh")
+model=$("$root/scripts/synthetic-model.sh" tiny)
+dotnet build "$root/src/LlmGateway" -c Release --nologo -v quiet -clp:ErrorsOnly >&2
+
+work=$(mktemp -d)
+gateway_pid=""
+cleanup() {
+  [[ -n "$gateway_pid" ]] && kill "$gateway_pid" 2>/dev/null && wait "$gateway_pid" 2>/dev/null
+  [[ -f "$work/nginx.pid" ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
+  [[ -n "${KEEP:-}" ]] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+gw_port=18480 nginx_port=18481
+Model__Path=$model LlamaServer__ExecutablePath=$bin/llama-server LlamaServer__LauncherPath=$launcher \
+  LlamaServer__Parallel=8 LlamaServer__ContextSize=4096 LlamaServer__Threads=1 \
+  Logging__LogLevel__Default=Warning ASPNETCORE_URLS=http://127.0.0.1:$gw_port \
+  dotnet "$root/src/LlmGateway/bin/Release/net10.0/LlmGateway.dll" >"$work/gateway.log" 2>&1 &
+gateway_pid=$!
+for _ in $(seq 300); do curl -sf "http://127.0.0.1:$gw_port/ready" >/dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$gw_port/ready" >/dev/null || { cat "$work/gateway.log" >&2; die "the gateway did not become ready"; }
+
+# The child's socket and key, from its command line (root, or the same user, can read them).
+child=$(curl -s "http://127.0.0.1:$gw_port/ready" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+mapfile -d '' argv <"/proc/$child/cmdline"
+for i in "${!argv[@]}"; do
+  [[ "${argv[$i]}" == --host ]] && socket=${argv[$((i + 1))]}
+  [[ "${argv[$i]}" == --api-key-file ]] && key=$(cat "${argv[$((i + 1))]}")
+done
+
+cat >"$work/nginx.conf" <<NGINX
+worker_processes 1;
+user root;  # the socket sits in the gateway's private 0700 directory
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  upstream llama { server unix:$socket; keepalive 16; }
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / {
+      proxy_pass http://llama;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Authorization "Bearer $key";
+      proxy_buffering off;
+      proxy_request_buffering off;
+    }
+  }
+}
+NGINX
+nginx -c "$work/nginx.conf"
+
+out="$root/docs/benchmarks/proxy-latency.md"
+mkdir -p "$(dirname "$out")"
+table=$(python3 "$root/bench/proxy_latency.py" --requests "$requests" \
+  --header "llama-server:Authorization: Bearer $key" \
+  "llama-server=unix:$socket" "nginx=http://127.0.0.1:$nginx_port" "gateway=http://127.0.0.1:$gw_port")
+{
+  echo "# Proxy latency: gateway vs nginx vs llama-server itself"
+  echo
+  echo "Measured $(date -u +%Y-%m-%d) with \`bench/proxy-latency.sh $requests\` on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GB."
+  echo "All three paths reach the same llama-server (the gateway's child: tiny synthetic model, --parallel 8, --threads 1);"
+  echo "rounds are interleaved. 'added' is the difference to llama-server reached directly on its UNIX socket."
+  echo
+  echo "$table"
+} >"$out"
+cat "$out"

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Latency a proxy adds in front of llama-server, measured against llama-server itself in the same run.
+
+For each target (name=url), and each concurrency, sends chat completions in interleaved rounds so that
+drift on a shared machine hits every target alike:
+  - non-streaming with max_tokens 1: time until the whole response is read;
+  - streaming: time to the first content chunk (TTFT).
+Prints a Markdown table of p50/p99 per target and the added latency against the first target.
+Standard library only (no numpy on the machines this runs on).
+"""
+import argparse, http.client, json, socket, threading, time
+from urllib.parse import urlparse
+
+PROMPT = [{"role": "user", "content": "Say hello."}]
+
+
+def percentile(values, p):
+    s = sorted(values)
+    k = (len(s) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+class UnixConnection(http.client.HTTPConnection):
+    """HTTP over a UNIX socket: how the gateway itself reaches llama-server."""
+
+    def __init__(self, path):
+        super().__init__("localhost", timeout=60)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(self.path)
+
+
+class Client:
+    """One keep-alive connection, as an SDK would hold. url: http://host:port or unix:/path.sock"""
+
+    def __init__(self, url, headers):
+        self.headers = headers
+        if url.startswith("unix:"):
+            self.conn = UnixConnection(url[5:])
+        else:
+            u = urlparse(url)
+            self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+
+    def request(self, stream):
+        body = json.dumps({"messages": PROMPT, "max_tokens": 1 if not stream else 4,
+                           "temperature": 0, "stream": stream, "cache_prompt": True}).encode()
+        start = time.perf_counter()
+        self.conn.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json", **self.headers})
+        resp = self.conn.getresponse()
+        if resp.status != 200:
+            raise RuntimeError(f"HTTP {resp.status}: {resp.read()[:200]!r}")
+        if not stream:
+            resp.read()
+            return time.perf_counter() - start
+        first = None
+        while True:
+            line = resp.readline()
+            if not line:
+                break
+            if first is None and line.startswith(b"data: {") and b'"content":"' in line:
+                first = time.perf_counter() - start
+            if line.startswith(b"data: [DONE]"):
+                resp.read()
+                break
+        if first is None:
+            raise RuntimeError("stream had no content chunk")
+        return first
+
+
+def run_round(url, headers, concurrency, per_client, stream, sink):
+    def worker():
+        c = Client(url, headers)
+        for _ in range(per_client):
+            sink.append(c.request(stream))
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("targets", nargs="+", help="name=url; the first is the baseline (llama-server itself)")
+    ap.add_argument("--requests", type=int, default=400, help="requests per target, mode and concurrency")
+    ap.add_argument("--rounds", type=int, default=8)
+    ap.add_argument("--concurrency", default="1,8")
+    ap.add_argument("--header", action="append", default=[], help="name:url-prefix:Header: value (per target)")
+    args = ap.parse_args()
+    targets = [t.split("=", 1) for t in args.targets]
+    headers = {name: {} for name, _ in targets}
+    for h in args.header:
+        name, rest = h.split(":", 1)
+        key, value = rest.split(":", 1)
+        headers[name][key.strip()] = value.strip()
+
+    rows = []
+    for stream in (False, True):
+        for conc in [int(c) for c in args.concurrency.split(",")]:
+            samples = {name: [] for name, _ in targets}
+            for name, url in targets:  # warm-up: connections, prompt cache
+                run_round(url, headers[name], conc, 5, stream, [])
+            per_client = max(1, args.requests // args.rounds // conc)
+            for _ in range(args.rounds):
+                for name, url in targets:
+                    run_round(url, headers[name], conc, per_client, stream, samples[name])
+            base = samples[targets[0][0]]
+            for name, _ in targets:
+                s = samples[name]
+                rows.append((("stream TTFT" if stream else "max_tokens 1"), conc, name, len(s),
+                             percentile(s, 50) * 1000, percentile(s, 99) * 1000,
+                             (percentile(s, 50) - percentile(base, 50)) * 1000,
+                             (percentile(s, 99) - percentile(base, 99)) * 1000))
+
+    print("| request | clients | path | n | p50 ms | p99 ms | added p50 ms | added p99 ms |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]:.2f} | {r[5]:.2f} | {r[6]:+.2f} | {r[7]:+.2f} |")
+
+
+if __name__ == "__main__":
+    main()
