@@ -65,6 +65,9 @@ class Client:
             if line.startswith(b"data: [DONE]"):
                 resp.read()
                 break
+        # llama-server closes the connection after a stream despite announcing keep-alive; every path
+        # gets a fresh connection per stream so they are measured alike.
+        self.conn.close()
         if first is None:
             raise RuntimeError("stream had no content chunk")
         return first

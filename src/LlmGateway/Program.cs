@@ -3,9 +3,16 @@ using LlmGateway.Gguf;
 using LlmGateway.Health;
 using LlmGateway.Model;
 using LlmGateway.Proxy;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 
-var builder = WebApplication.CreateBuilder(args);
+// appsettings.json beside the binary, wherever the gateway is started from.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+// ASPNETCORE_URLS is read as a host setting, which appsettings.json's "Urls" would silently override;
+// the variable must win over the file's default (as documented), and the command line over both.
+builder.Configuration.AddEnvironmentVariables("ASPNETCORE_").AddCommandLine(args);
+// Loopback unless told otherwise: the weakest of all sources, so any of them can change it.
+builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = [new("urls", "http://127.0.0.1:8080")] });
 builder.AddGatewayServices();
 var app = builder.Build();
 

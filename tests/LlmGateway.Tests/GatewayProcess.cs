@@ -126,6 +126,38 @@ public sealed partial class GatewayProcess : IAsyncDisposable
 
     public void KillHard() => _process.Kill(entireProcessTree: false);
 
+    /// <summary>The gateway's exit code, once <see cref="HasExited"/>.</summary>
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Waits for the gateway to exit on its own; false if it still runs after <paramref name="timeout"/>.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The id of the served model: the first one GET /v1/models lists.</summary>
+    public async Task<string> ModelIdAsync()
+    {
+        var models = await Http.GetFromJsonAsync<JsonElement>("/v1/models");
+        return models.GetProperty("data")[0].GetProperty("id").GetString()!;
+    }
+
+    /// <summary>How many of llama-server's slots are processing a request now, as GET /admin/slots reports.</summary>
+    public async Task<int> BusySlotsAsync()
+    {
+        var slots = await Http.GetFromJsonAsync<JsonElement>("/admin/slots");
+        return slots.EnumerateArray().Count(s => s.GetProperty("is_processing").GetBoolean());
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

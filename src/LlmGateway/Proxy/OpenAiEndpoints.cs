@@ -1,5 +1,6 @@
 using LlmGateway.Model;
 using LlmGateway.Security;
+using LlmGateway.Supervision;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -19,22 +20,36 @@ public static class OpenAiEndpoints
         group.MapPost("/embeddings", (HttpContext c, Forwarding f) => f.HandleAsync(c, OpenAiOperation.Embeddings, "/v1/embeddings"))
             .WithSummary("Embeddings (LlamaServer:Embeddings must be on)");
         group.MapGet("/models", ListModels).WithSummary("The model served, and its aliases");
-        group.MapGet("/models/{id}", GetModel).WithSummary("One model");
+        // A catch-all, so an id with a '/' (Hugging Face names such as Qwen/Qwen2.5-7B-Instruct) is one id, not two segments.
+        group.MapGet("/models/{**id}", GetModel).WithSummary("One model");
         return group;
     }
 
     private static Ok<ModelList> ListModels(ServedModel model) =>
         TypedResults.Ok(new ModelList([.. new[] { model.Id }.Concat(model.Aliases).Select(id => ModelCard.From(model, id))]));
 
-    private static IResult GetModel(string id, ServedModel model) =>
-        model.Answers(id) ? TypedResults.Ok(ModelCard.From(model, id)) : OpenAiError.ModelNotFound(id);
+    private static IResult GetModel(string id, ServedModel model)
+    {
+        // Kestrel decodes every escape in the path except %2F, which SDKs send for a '/' in the id.
+        id = id.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+        return model.Answers(id) ? TypedResults.Ok(ModelCard.From(model, id)) : OpenAiError.ModelNotFound(id);
+    }
 
     /// <summary>The shared path of every forwarded POST: read and check, wait for a slot, forward.</summary>
-    public sealed class Forwarding(ServedModel model, Admission admission, UpstreamForwarder forwarder, IOptions<ProxyOptions> options, Supervision.LlamaServerConnection connection)
+    public sealed class Forwarding(
+        ServedModel model, Admission admission, UpstreamForwarder forwarder, IOptions<ProxyOptions> options,
+        IOptions<LlamaServerOptions> server, LlamaServerConnection connection)
     {
         public async Task HandleAsync(HttpContext context, OpenAiOperation operation, string path)
         {
             var ct = context.RequestAborted;
+            if (operation == OpenAiOperation.Embeddings && !server.Value.Embeddings)
+            {
+                // Answered here rather than by llama-server, whose refusal names its own flag and is not OpenAI-shaped.
+                await OpenAiError.EmbeddingsOff().ExecuteAsync(context);
+                return;
+            }
+
             var (request, error) = await OpenAiRequest.ReadAsync(context.Request, operation, options.Value.MaxRequestBodyBytes, model, ct);
             if (error is not null)
             {
@@ -60,7 +75,7 @@ public static class OpenAiEndpoints
                 return;
             }
 
-            await forwarder.ForwardAsync(context, HttpMethod.Post, path, request!.Body);
+            await forwarder.ForwardAsync(context, HttpMethod.Post, path, request!.Body, request.Stream);
         }
     }
 }

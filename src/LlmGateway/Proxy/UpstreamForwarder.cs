@@ -18,7 +18,12 @@ public sealed partial class UpstreamForwarder(LlamaServerConnection connection, 
     private static readonly MediaTypeHeaderValue Json = new("application/json");
     private readonly TimeSpan _idleTimeout = TimeSpan.FromSeconds(options.Value.IdleTimeoutSeconds);
 
-    public async Task ForwardAsync(HttpContext context, HttpMethod method, string pathAndQuery, byte[]? body)
+    /// <param name="streaming">
+    /// llama-server closes the connection after every streamed answer although it announces keep-alive;
+    /// asking for the close up front keeps that connection out of the pool, where the next request
+    /// would find it dead and fail.
+    /// </param>
+    public async Task ForwardAsync(HttpContext context, HttpMethod method, string pathAndQuery, byte[]? body, bool streaming = false)
     {
         var aborted = context.RequestAborted;
         using var request = connection.CreateRequest(method, pathAndQuery);
@@ -27,6 +32,8 @@ public sealed partial class UpstreamForwarder(LlamaServerConnection connection, 
             await NotReady(connection.State).ExecuteAsync(context);
             return;
         }
+
+        request.Headers.ConnectionClose = streaming;
 
         if (body is not null)
         {
@@ -47,7 +54,7 @@ public sealed partial class UpstreamForwarder(LlamaServerConnection connection, 
         }
         catch (OperationCanceledException)
         {
-            await OpenAiError.GatewayTimeout($"llama-server did not answer within {_idleTimeout.TotalSeconds:F0} s (Proxy:IdleTimeoutSeconds).").ExecuteAsync(context);
+            await OpenAiError.GatewayTimeout($"llama-server did not answer within {_idleTimeout.TotalSeconds:0.###} s (Proxy:IdleTimeoutSeconds).").ExecuteAsync(context);
             return;
         }
         catch (HttpRequestException e)
@@ -60,6 +67,12 @@ public sealed partial class UpstreamForwarder(LlamaServerConnection connection, 
 
         using (response)
         {
+            if (!response.IsSuccessStatusCode && response.Content.Headers.ContentType?.MediaType != "text/event-stream")
+            {
+                await ReshapeErrorAsync(context, response, activity.Token);
+                return;
+            }
+
             await CopyResponseAsync(context, response, activity);
         }
     }
@@ -69,6 +82,30 @@ public sealed partial class UpstreamForwarder(LlamaServerConnection connection, 
             ? $"The model is not available: {state.Reason}"
             : $"The model is {state.Status.ToString().ToLowerInvariant()}; retry shortly.",
         retryAfterSeconds: state.Status == ChildStatus.Failed ? 60 : 2);
+
+    /// <summary>Answers llama-server's error in the OpenAI shape; nothing has been written yet, so a failure can still get a status.</summary>
+    private async Task ReshapeErrorAsync(HttpContext context, HttpResponseMessage response, CancellationToken ct)
+    {
+        IResult error;
+        try
+        {
+            error = await UpstreamError.ReadAsync(response, ct);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (OperationCanceledException)
+        {
+            error = OpenAiError.GatewayTimeout($"llama-server did not finish its error answer within {_idleTimeout.TotalSeconds:0.###} s (Proxy:IdleTimeoutSeconds).");
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
+            error = OpenAiError.BadGateway($"llama-server's error answer broke off: {e.Message}");
+        }
+
+        await error.ExecuteAsync(context);
+    }
 
     private async Task CopyResponseAsync(HttpContext context, HttpResponseMessage response, CancellationTokenSource activity)
     {

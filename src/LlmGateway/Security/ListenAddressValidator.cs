@@ -18,8 +18,10 @@ public sealed class ListenAddressValidator(IConfiguration configuration) : IVali
             return ValidateOptionsResult.Success;
         }
 
+        // Kestrel listens on "urls" and on any Kestrel:Endpoints:NAME:Url; every one must be loopback.
         var urls = (configuration["urls"] ?? configuration["ASPNETCORE_URLS"] ?? "")
-            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Concat(configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>());
         var exposed = urls.Where(u => !IsLoopback(u)).ToList();
         return exposed.Count == 0
             ? ValidateOptionsResult.Success

@@ -34,6 +34,12 @@ public static class LlamaServerCommand
         if (o.Embeddings)
         {
             args.Add("--embeddings");
+            // A generative model has no pooling of its own, and llama-server refuses OpenAI embeddings
+            // without one; mean pooling unless the user chose another.
+            if (!o.ExtraArguments.Contains("--pooling"))
+            {
+                args.AddRange(["--pooling", "mean"]);
+            }
         }
 
         args.AddRange(o.ExtraArguments);

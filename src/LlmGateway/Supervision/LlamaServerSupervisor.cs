@@ -22,6 +22,7 @@ public sealed partial class LlamaServerSupervisor(
     TimeProvider time) : BackgroundService
 {
     private const string LauncherPidPrefix = "llmgw-launch: child ";
+    private const string TempPrefix = "llmgw-";
 
     private readonly LlamaServerOptions _options = options.Value;
     private readonly ILogger _logger = loggers.CreateLogger<LlamaServerSupervisor>();
@@ -38,6 +39,7 @@ public sealed partial class LlamaServerSupervisor(
             return;
         }
 
+        SweepStaleDirectories();
         var launcher = LlamaServerCommand.FindLauncher(_options);
         if (launcher is null)
         {
@@ -76,7 +78,9 @@ public sealed partial class LlamaServerSupervisor(
     private async ValueTask RunOnceAsync(string server, string? launcher, CancellationToken stoppingToken)
     {
         var generation = Interlocked.Increment(ref _starts);
-        var directory = Directory.CreateTempSubdirectory("llmgw-"); // 0700: only this user reaches the socket
+        // 0700: only this user reaches the socket. Named after this gateway's PID so a later gateway can
+        // remove what a killed one left behind.
+        var directory = Directory.CreateTempSubdirectory($"{TempPrefix}{Environment.ProcessId}-");
         var endpoint = new LlamaServerEndpoint(
             Path.Combine(directory.FullName, "llama.sock"), Convert.ToHexString(RandomNumberGenerator.GetBytes(24)), generation);
         await File.WriteAllTextAsync(endpoint.ApiKeyFile, endpoint.ApiKey, stoppingToken);
@@ -234,6 +238,33 @@ public sealed partial class LlamaServerSupervisor(
         }
     }
 
+    /// <summary>Removes the socket directories of gateways that no longer run (killed before they could clean up).</summary>
+    private static void SweepStaleDirectories()
+    {
+        foreach (var directory in Directory.EnumerateDirectories(Path.GetTempPath(), TempPrefix + "*"))
+        {
+            var name = Path.GetFileName(directory);
+            var pid = name[TempPrefix.Length..].Split('-')[0];
+            if (int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out var owner) && owner != Environment.ProcessId && !IsRunning(owner))
+            {
+                TryDelete(new DirectoryInfo(directory));
+            }
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     private static async Task<CommandResult?> Swallow(Task<CommandResult> run)
     {
         try
@@ -252,9 +283,9 @@ public sealed partial class LlamaServerSupervisor(
         {
             directory.Delete(recursive: true);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // A socket file still held; the temp directory is cleaned by the system.
+            // Held or not ours; the system cleans its temporary directory in time.
         }
     }
 

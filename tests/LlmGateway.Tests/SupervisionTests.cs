@@ -1,0 +1,181 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using OpenAI;
+using OpenAI.Chat;
+
+namespace LlmGateway.Tests;
+
+/// <summary>The gateway's child under stress: clients that leave, and llama-server killed while idle or mid-answer.</summary>
+/// <remarks>The tests share one gateway and run one after another; each waits until the child is ready again.</remarks>
+public sealed class SupervisionTests(SupervisionTests.RestartingGateway fixture) : IClassFixture<SupervisionTests.RestartingGateway>, IDisposable
+{
+    // .NET drains an abandoned response for up to 2 s to reuse its connection, so a cancelling client would not
+    // really leave; with no draining it closes the connection at once, as other clients do.
+    private readonly HttpClient _sdkHttp = new(new SocketsHttpHandler { MaxResponseDrainSize = 0 });
+
+    private GatewayProcess Gateway => fixture.Gateway;
+
+    [Fact]
+    public async Task Stream_ClientCancels_LlamaServerIsIdleWithinOneSecond()
+    {
+        var chat = await ChatAsync();
+        using var cancel = new CancellationTokenSource();
+        var updates = 0;
+        var busyBeforeCancel = 0;
+        var sinceCancel = new Stopwatch();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage("Tell a long story.")], LongAnswer, cancel.Token))
+            {
+                if (++updates == 3)
+                {
+                    busyBeforeCancel = await Gateway.BusySlotsAsync();
+                    cancel.Cancel();
+                    sinceCancel.Start();
+                }
+            }
+        });
+
+        Assert.Equal(1, busyBeforeCancel); // it was generating when the client left
+        while (await Gateway.BusySlotsAsync() > 0 && sinceCancel.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.True(sinceCancel.Elapsed < TimeSpan.FromSeconds(1), $"llama-server was still generating {sinceCancel.Elapsed.TotalSeconds:F2} s after the client left.");
+    }
+
+    [Fact]
+    public async Task ChildKilled_RequestsGet503WithRetryAfter_ThenSucceedOnTheRestartedChild()
+    {
+        // Another test of this class may have just killed the child: /ready can say "ready" for the few
+        // milliseconds before the supervisor sees the exit, so wait for a ready state whose child is alive.
+        JsonElement before;
+        int pid;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        do
+        {
+            await Gateway.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+            before = await Gateway.ReadyStateAsync();
+            pid = before.GetProperty("pid").ValueKind == JsonValueKind.Number ? before.GetProperty("pid").GetInt32() : 0;
+        }
+        while ((pid == 0 || !Posix.IsAlive(pid)) && clock.Elapsed < TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, Posix.Kill(pid, Posix.SigKill));
+        await WaitUntilNotReadyAsync();
+        using var response = await Gateway.Http.PostAsync("/v1/chat/completions", ChatBody(await Gateway.ModelIdAsync()));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.True(response.Headers.RetryAfter?.Delta > TimeSpan.Zero, $"Retry-After: {response.Headers.RetryAfter}");
+        var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
+        Assert.Equal("server_error", error.GetProperty("type").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("message").GetString()));
+
+        await Gateway.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+        ChatCompletion completion = await (await ChatAsync()).CompleteChatAsync([new UserChatMessage("Say hello.")], new ChatCompletionOptions { MaxOutputTokenCount = 4 });
+        Assert.InRange(completion.Usage.OutputTokenCount, 1, 4);
+
+        var after = await Gateway.ReadyStateAsync();
+        var newPid = after.GetProperty("pid").GetInt32();
+        Assert.NotEqual(pid, newPid);
+        Assert.True(Posix.IsAlive(newPid));
+        Assert.True(after.GetProperty("crashes").GetInt32() >= before.GetProperty("crashes").GetInt32() + 1, after.ToString());
+        Assert.True(after.GetProperty("starts").GetInt32() >= before.GetProperty("starts").GetInt32() + 1, after.ToString());
+        Assert.True(after.GetProperty("crashes").GetInt32() >= 1 && after.GetProperty("starts").GetInt32() >= 2, after.ToString());
+    }
+
+    [Fact]
+    public async Task ChildKilledMidStream_ClientSeesAnError_NotACleanEnd()
+    {
+        var chat = await ChatAsync();
+        var pid = await Gateway.ChildPidAsync();
+        var updates = 0;
+        var killed = false;
+        var finished = false;
+
+        var error = await Record.ExceptionAsync(async () =>
+        {
+            await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage("Tell a long story.")], LongAnswer))
+            {
+                finished |= update.FinishReason is not null;
+                if (++updates == 3)
+                {
+                    killed = Posix.Kill(pid, Posix.SigKill) == 0;
+                }
+            }
+        });
+
+        Assert.True(killed, "llama-server was not killed mid-stream.");
+        Assert.False(finished, "The stream ended with a finish_reason although llama-server was killed mid-answer.");
+        Assert.NotNull(error);
+        Assert.IsNotAssignableFrom<OperationCanceledException>(error);
+        await Gateway.WaitUntilReadyAsync(TimeSpan.FromSeconds(30)); // leave the shared gateway serving
+    }
+
+    [Fact]
+    public async Task ChildOutput_IsLoggedUnderTheLlamaServerCategory()
+    {
+        await Gateway.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+        var lines = Gateway.Output.Split('\n');
+
+        // The console logger writes "info: Category[event id]" and then the message on the next line.
+        var childLines = lines.Skip(1).Where((_, i) => lines[i].StartsWith("info: LlmGateway.LlamaServer[", StringComparison.Ordinal)).ToList();
+        Assert.Contains(childLines, l => l.Contains("llama_server: model loaded", StringComparison.Ordinal));
+        Assert.DoesNotContain(childLines, l => l.Contains("llmgw-launch: child", StringComparison.Ordinal)); // the launcher's PID line is not the child's
+    }
+
+    private static ChatCompletionOptions LongAnswer => new() { MaxOutputTokenCount = 2000 };
+
+    private async Task<ChatClient> ChatAsync()
+    {
+        await Gateway.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+        var options = new OpenAIClientOptions
+        {
+            Endpoint = new Uri(Gateway.BaseUri, "/v1"),
+            Transport = new HttpClientPipelineTransport(_sdkHttp),
+        };
+        return new ChatClient(await Gateway.ModelIdAsync(), new ApiKeyCredential("unused"), options);
+    }
+
+    private static JsonContent ChatBody(string model) =>
+        JsonContent.Create(new { model, messages = new[] { new { role = "user", content = "Say hello." } }, max_tokens = 4 });
+
+    private async Task WaitUntilNotReadyAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            using var response = await Gateway.Http.GetAsync("/ready");
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                return;
+            }
+
+            await Task.Delay(10);
+        }
+
+        throw new TimeoutException($"/ready stayed 200 after llama-server was killed:\n{Gateway.Output}");
+    }
+
+    public void Dispose() => _sdkHttp.Dispose();
+
+    /// <summary>A gateway whose restarts wait a second, so the window in which requests get 503 is certain.</summary>
+    public sealed class RestartingGateway : IAsyncLifetime
+    {
+        public GatewayProcess Gateway { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            var settings = GatewayProcess.DefaultSettings();
+            settings["LlamaServer__RestartDelaySeconds"] = "1";
+            Gateway = await GatewayProcess.StartAsync(settings);
+        }
+
+        public async Task DisposeAsync() => await Gateway.DisposeAsync();
+    }
+}
