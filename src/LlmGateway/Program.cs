@@ -3,6 +3,8 @@ using LlmGateway.Gguf;
 using LlmGateway.Health;
 using LlmGateway.Model;
 using LlmGateway.Proxy;
+using LlmGateway.Security;
+using LlmGateway.Supervision;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 
@@ -24,6 +26,10 @@ app.MapAdmin();
 
 try
 {
+    // Validated here, before the host starts, so a bad setting gets one line instead of the host's stack trace.
+    _ = app.Services.GetRequiredService<IOptions<LlamaServerOptions>>().Value;
+    _ = app.Services.GetRequiredService<IOptions<ProxyOptions>>().Value;
+    _ = app.Services.GetRequiredService<IOptions<ApiKeyOptions>>().Value;
     var model = app.Services.GetRequiredService<ServedModel>();
     if (model.IsSynthetic)
     {
