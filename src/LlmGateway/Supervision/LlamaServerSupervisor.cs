@@ -30,6 +30,9 @@ public sealed partial class LlamaServerSupervisor(
     private readonly List<DateTimeOffset> _crashes = [];
     private int _starts;
 
+    // Windows has no launcher: a kill-on-close job ties the child's life to this process instead.
+    private readonly KillOnCloseJob? _job = OperatingSystem.IsWindows() ? KillOnCloseJob.Create() : null;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var server = LlamaServerCommand.FindServer(_options);
@@ -120,6 +123,11 @@ public sealed partial class LlamaServerSupervisor(
         {
             var run = command.ExecuteAsync(forceful.Token, stoppingToken);
             pid = launcher is null ? run.ProcessId : pid;
+            if (OperatingSystem.IsWindows())
+            {
+                _job?.Assign(run.ProcessId);
+            }
+
             LogStarting(_logger, generation, server);
 
             var notReady = await WaitUntilReadyAsync(run.Task, endpoint, progress, stoppingToken);
@@ -223,6 +231,16 @@ public sealed partial class LlamaServerSupervisor(
     {
         LogFailed(_logger, reason);
         connection.Publish(new ChildState(ChildStatus.Failed, reason, null, _starts, _crashes.Count, lines), null);
+    }
+
+    public override void Dispose()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            _job?.Dispose();
+        }
+
+        base.Dispose();
     }
 
     /// <summary>The launcher's stdin: kept open and silent for the child's whole life; its EOF means the gateway died.</summary>
