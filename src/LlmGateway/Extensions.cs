@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LlmGateway.Cpu;
 using LlmGateway.Model;
 using LlmGateway.Proxy;
 using LlmGateway.Security;
@@ -26,6 +27,11 @@ public static class Extensions
         services.AddSingleton(sp => ServedModel.Load(sp.GetRequiredService<IOptions<ModelOptions>>().Value));
         services.AddSingleton<LlamaServerConnection>();
         services.AddHostedService<LlamaServerSupervisor>();
+
+        services.AddOptions<CpuSamplerOptions>().BindConfiguration(CpuSamplerOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CpuSamplerOptions>, CpuSamplerOptionsValidator>();
+        services.AddSingleton<CpuSampler>();
+        services.AddHostedService(sp => sp.GetRequiredService<CpuSampler>());
 
         services.AddSingleton<Admission>();
         services.AddSingleton<UpstreamForwarder>();

@@ -1,4 +1,5 @@
 using LlmGateway;
+using LlmGateway.Cpu;
 using LlmGateway.Gguf;
 using LlmGateway.Health;
 using LlmGateway.Model;
@@ -30,6 +31,7 @@ try
     _ = app.Services.GetRequiredService<IOptions<LlamaServerOptions>>().Value;
     _ = app.Services.GetRequiredService<IOptions<ProxyOptions>>().Value;
     _ = app.Services.GetRequiredService<IOptions<ApiKeyOptions>>().Value;
+    _ = app.Services.GetRequiredService<IOptions<CpuSamplerOptions>>().Value;
     var model = app.Services.GetRequiredService<ServedModel>();
     if (model.IsSynthetic)
     {

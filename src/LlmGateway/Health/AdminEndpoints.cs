@@ -1,3 +1,4 @@
+using LlmGateway.Cpu;
 using LlmGateway.Proxy;
 using LlmGateway.Security;
 
@@ -13,6 +14,8 @@ public static class AdminEndpoints
             .WithSummary("llama-server's slots: what each is processing now");
         group.MapGet("/llama-server/metrics", (HttpContext c, UpstreamForwarder f) => f.ForwardAsync(c, HttpMethod.Get, "/metrics", null))
             .WithSummary("llama-server's own Prometheus metrics (llamacpp:*)");
+        group.MapGet("/cpu", (CpuSampler sampler) => TypedResults.Ok(sampler.Snapshot()))
+            .WithSummary("llama-server's and the system's CPU (percent of the machine) over the sliding window, and its RSS");
         return group;
     }
 }
