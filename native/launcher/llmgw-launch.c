@@ -1,7 +1,7 @@
 /*
  * llmgw-launch: runs one program as its child and makes sure the child dies with the supervisor.
  *
- *   llmgw-launch [--grace-ms N] -- PROGRAM [ARGS...]
+ *   llmgw-launch [--grace-ms N] [--join FILE]... [--cpus LIST] [--sched-idle] -- PROGRAM [ARGS...]
  *
  * The supervisor (the gateway) starts this with stdin a pipe whose write end it keeps open and never
  * writes to. When the supervisor dies, even by SIGKILL, the kernel closes that write end and stdin
@@ -9,6 +9,12 @@
  * On Linux the child additionally gets PR_SET_PDEATHSIG(SIGKILL), so it also dies if the launcher
  * itself is killed. This process is single-threaded, so the "parent thread exited" trap of
  * PDEATHSIG (it fires when the forking *thread* exits) cannot hit here, unlike in .NET.
+ *
+ * CPU confinement happens in the child between fork and exec, so PROGRAM runs under it from its first
+ * instruction and every thread it creates inherits it: --join writes the child's PID into FILE (a
+ * cgroup's cgroup.procs; repeatable, one per hierarchy), --cpus sets its CPU affinity ("0-1,3"),
+ * --sched-idle makes it SCHED_IDLE. --cpus and --sched-idle are Linux-only. A failure there is the
+ * child's exec failure (exit 127 with a message), never an unconfined PROGRAM.
  *
  * stderr: the first line is "llmgw-launch: child PID". Exit code: the child's, 128+N if a signal N
  * killed it, 127 if PROGRAM could not be run, 2 on usage errors.
@@ -31,8 +37,11 @@
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <sched.h>
 #include <sys/prctl.h>
 #endif
+
+#define MAX_JOINS 8
 
 static int sig_pipe[2] = {-1, -1}; /* self-pipe: handlers write the signal number, poll() reads it */
 
@@ -47,9 +56,11 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-    fputs("usage: llmgw-launch [--grace-ms N] -- PROGRAM [ARGS...]\n"
+    fputs("usage: llmgw-launch [--grace-ms N] [--join FILE]... [--cpus LIST] [--sched-idle] -- PROGRAM [ARGS...]\n"
           "  Runs PROGRAM and stops it (SIGTERM, then SIGKILL after N ms, default 3000) when stdin\n"
-          "  reaches EOF, i.e. when the process holding the write end of the stdin pipe is gone.\n",
+          "  reaches EOF, i.e. when the process holding the write end of the stdin pipe is gone.\n"
+          "  Before exec, the child writes its PID to each FILE (cgroup.procs), takes CPU affinity\n"
+          "  LIST (e.g. 0-1,3) and SCHED_IDLE, so PROGRAM starts confined. Linux: --cpus, --sched-idle.\n",
           stderr);
 }
 
@@ -66,6 +77,33 @@ static void set_flags(int fd)
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
+#ifdef __linux__
+/* "0-1,3" into a CPU set; 0 on success, -1 on a malformed list or a CPU beyond CPU_SETSIZE. */
+static int parse_cpus(const char *list, cpu_set_t *set)
+{
+    CPU_ZERO(set);
+    const char *p = list;
+    int any = 0;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long first = strtol(p, &end, 10), last = first;
+        if (errno || end == p || first < 0 || first >= CPU_SETSIZE) return -1;
+        p = end;
+        if (*p == '-') {
+            last = strtol(++p, &end, 10);
+            if (errno || end == p || last < first || last >= CPU_SETSIZE) return -1;
+            p = end;
+        }
+        for (long c = first; c <= last; c++) CPU_SET((int)c, set);
+        any = 1;
+        if (*p == ',') p++;
+        else if (*p) return -1;
+    }
+    return any ? 0 : -1;
+}
+#endif
+
 /* In the child before exec: plain write(), not stdio, whose buffers are copies of the parent's. */
 static void child_fail(const char *what, const char *program)
 {
@@ -79,6 +117,10 @@ static void child_fail(const char *what, const char *program)
 int main(int argc, char **argv)
 {
     long grace_ms = 3000;
+    const char *joins[MAX_JOINS];
+    int join_count = 0;
+    const char *cpus = NULL;
+    int sched_idle = 0;
     int i = 1;
     for (; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) { i++; break; }
@@ -90,6 +132,16 @@ int main(int argc, char **argv)
                 fprintf(stderr, "llmgw-launch: --grace-ms wants milliseconds, got '%s'\n", argv[i]);
                 return 2;
             }
+        } else if (strcmp(argv[i], "--join") == 0 && i + 1 < argc) {
+            if (join_count == MAX_JOINS) {
+                fprintf(stderr, "llmgw-launch: at most %d --join\n", MAX_JOINS);
+                return 2;
+            }
+            joins[join_count++] = argv[++i];
+        } else if (strcmp(argv[i], "--cpus") == 0 && i + 1 < argc) {
+            cpus = argv[++i];
+        } else if (strcmp(argv[i], "--sched-idle") == 0) {
+            sched_idle = 1;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage();
             return 0;
@@ -105,6 +157,19 @@ int main(int argc, char **argv)
         return 2;
     }
     char **child_argv = &argv[i];
+
+#ifdef __linux__
+    cpu_set_t cpu_set;
+    if (cpus && parse_cpus(cpus, &cpu_set) != 0) {
+        fprintf(stderr, "llmgw-launch: --cpus wants a CPU list such as 0-1,3, got '%s'\n", cpus);
+        return 2;
+    }
+#else
+    if (cpus || sched_idle) {
+        fputs("llmgw-launch: --cpus and --sched-idle are Linux-only\n", stderr);
+        return 2;
+    }
+#endif
 
     /* Without an open stdin there is nothing to watch: the child would be stopped at once. */
     struct stat st;
@@ -157,6 +222,22 @@ int main(int argc, char **argv)
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail("cannot set PR_SET_PDEATHSIG for", child_argv[0]);
 #endif
         if (getppid() != launcher) _exit(1);
+
+        /* Confinement before exec: PROGRAM's first instruction already runs under it. */
+        char pid_text[32];
+        int pid_len = snprintf(pid_text, sizeof pid_text, "%ld\n", (long)getpid());
+        for (int j = 0; j < join_count; j++) {
+            int fd = open(joins[j], O_WRONLY | O_CLOEXEC);
+            if (fd < 0 || write(fd, pid_text, (size_t)pid_len) != pid_len) child_fail("cannot join", joins[j]);
+            close(fd);
+        }
+#ifdef __linux__
+        if (cpus && sched_setaffinity(0, sizeof cpu_set, &cpu_set) != 0) child_fail("cannot set --cpus for", child_argv[0]);
+        if (sched_idle) {
+            struct sched_param param = {.sched_priority = 0};
+            if (sched_setscheduler(0, SCHED_IDLE, &param) != 0) child_fail("cannot set SCHED_IDLE for", child_argv[0]);
+        }
+#endif
 
         /* The watch pipe is the launcher's business: the child reads /dev/null instead. */
         int null_fd = open("/dev/null", O_RDONLY);

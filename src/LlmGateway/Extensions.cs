@@ -28,6 +28,9 @@ public static class Extensions
         services.AddSingleton<LlamaServerConnection>();
         services.AddHostedService<LlamaServerSupervisor>();
 
+        services.AddOptions<CpuOptions>().BindConfiguration(CpuOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CpuOptions>, CpuOptionsValidator>();
+        services.AddSingleton<CpuGovernor>();
         services.AddOptions<CpuSamplerOptions>().BindConfiguration(CpuSamplerOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CpuSamplerOptions>, CpuSamplerOptionsValidator>();
         services.AddSingleton<CpuSampler>();

@@ -1,6 +1,5 @@
 using LlmGateway;
 using LlmGateway.Cpu;
-using LlmGateway.Gguf;
 using LlmGateway.Health;
 using LlmGateway.Model;
 using LlmGateway.Proxy;
@@ -32,6 +31,7 @@ try
     _ = app.Services.GetRequiredService<IOptions<ProxyOptions>>().Value;
     _ = app.Services.GetRequiredService<IOptions<ApiKeyOptions>>().Value;
     _ = app.Services.GetRequiredService<IOptions<CpuSamplerOptions>>().Value;
+    _ = app.Services.GetRequiredService<IOptions<CpuOptions>>().Value;
     var model = app.Services.GetRequiredService<ServedModel>();
     if (model.IsSynthetic)
     {
@@ -41,10 +41,9 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception e) when (e is OptionsValidationException or GgufFormatException or InvalidOperationException)
+catch (Exception e) when (StartupErrors.IsUsers(e))
 {
     // A bad setting or model is the user's to fix: say which, without a stack trace.
-    var message = e is OptionsValidationException v ? string.Join(Environment.NewLine, v.Failures) : e.Message;
-    Console.Error.WriteLine($"llmgateway: cannot start: {message}");
+    Console.Error.WriteLine($"llmgateway: cannot start: {StartupErrors.Describe(e)}");
     return 2;
 }

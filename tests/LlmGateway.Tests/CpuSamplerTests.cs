@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 
@@ -26,10 +25,10 @@ public sealed class CpuSamplerTests
         var body = JsonContent.Create(new { messages = new[] { new { role = "user", content = "Count." } }, max_tokens = 3000, ignore_eos = true });
         var request = gateway.Http.PostAsync("/v1/chat/completions", body, generating.Token);
         await Task.Delay(TimeSpan.FromSeconds(0.5));
-        var (before, since) = (KernelCpuSeconds(pid), DateTime.UtcNow);
+        var (before, since) = (ProcStat.CpuSeconds(pid), DateTime.UtcNow);
         await Task.Delay(TimeSpan.FromSeconds(2));
         var busy = await CpuAsync(gateway);
-        var kernelPercent = 100 * (KernelCpuSeconds(pid) - before) / (DateTime.UtcNow - since).TotalSeconds / Environment.ProcessorCount;
+        var kernelPercent = 100 * (ProcStat.CpuSeconds(pid) - before) / (DateTime.UtcNow - since).TotalSeconds / Environment.ProcessorCount;
         await generating.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
 
@@ -46,12 +45,4 @@ public sealed class CpuSamplerTests
 
     private static async Task<JsonElement> CpuAsync(GatewayProcess gateway) =>
         await gateway.Http.GetFromJsonAsync<JsonElement>("/admin/cpu");
-
-    /// <summary>utime + stime of the process, in seconds (USER_HZ is 100 on Linux).</summary>
-    private static double KernelCpuSeconds(int pid)
-    {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-    }
 }

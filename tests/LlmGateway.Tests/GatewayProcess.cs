@@ -21,6 +21,8 @@ public sealed partial class GatewayProcess : IAsyncDisposable
         Http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
     }
 
+    private int _disposed;
+
     public Uri BaseUri { get; private set; } = null!;
 
     public HttpClient Http { get; }
@@ -38,6 +40,9 @@ public sealed partial class GatewayProcess : IAsyncDisposable
         ["LlamaServer__ExecutablePath"] = TestEnvironment.LlamaServer,
         ["LlamaServer__LauncherPath"] = TestEnvironment.Launcher,
         ["LlamaServer__ContextSize"] = "2048",
+        // The whole machine: tests share it with each other, and a capped, idle-priority child would make them slow and flaky.
+        // CpuGovernanceTests choose their own budgets.
+        ["Cpu__Profile"] = "Fast",
         ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
         ["Logging__LogLevel__Default"] = "Information",
     };
@@ -160,6 +165,11 @@ public sealed partial class GatewayProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return; // tests that stop the gateway themselves are disposed again at the end of their scope
+        }
+
         if (!_process.HasExited)
         {
             // SIGTERM first, as a service manager would, so the gateway stops its child itself.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tests native/launcher/llmgw-launch: exit codes, signal forwarding, the grace period, the PID line,
-# and that the child dies when whoever holds the launcher's stdin pipe is SIGKILLed.
+# confinement before exec (--join, --cpus, --sched-idle), and that the child dies when whoever holds
+# the launcher's stdin pipe is SIGKILLed.
 # Builds the launcher with native/build-launcher.sh (cached). Prints "ok - ..." or "not ok - ..."
 # per case and exits non-zero if any case failed. Needs bash 5 (EPOCHREALTIME) and ps.
 set -euo pipefail
@@ -185,6 +186,41 @@ if [[ $(uname -s) == Linux ]]; then
   else
     not_ok "PDEATHSIG: $(cat "$tmp/err8")"
   fi
+fi
+
+# (9) confinement before exec: the PID goes to every --join file, the affinity and SCHED_IDLE hold
+# from the first instruction (checked on the exec'd program itself, so nothing could have set them later).
+if [[ $(uname -s) == Linux ]]; then
+  : >"$tmp/join-a"; : >"$tmp/join-b"
+  cpu=$(( $(nproc) - 1 ))
+  "$launcher" --join "$tmp/join-a" --join "$tmp/join-b" --cpus "$cpu" --sched-idle -- sleep 1005 <"$tmp/hold" 8>&- 2>"$tmp/err9" &
+  lpid=$!
+  started+=("$lpid")
+  if child=$(child_pid "$tmp/err9") && started+=("$child") && wait_args "$child" "sleep 1005"; then
+    policy=$(awk -F: '/^policy/ {gsub(/ /, "", $2); print $2}' "/proc/$child/sched")
+    allowed=$(awk '/^Cpus_allowed_list/ {print $2}' "/proc/$child/status")
+    if [[ "$(cat "$tmp/join-a")" == "$child" && "$(cat "$tmp/join-b")" == "$child" && "$policy" == 5 && "$allowed" == "$cpu" ]]; then
+      ok "--join, --cpus and --sched-idle apply to the child before exec"
+    else
+      not_ok "confinement: joins '$(cat "$tmp/join-a")' '$(cat "$tmp/join-b")' (child $child), policy $policy, cpus $allowed (wanted $cpu)"
+    fi
+  else
+    not_ok "confinement: $(cat "$tmp/err9")"
+  fi
+  kill -TERM "$lpid"
+  wait_gone "$lpid" 3000 || true
+
+  # (10) a confinement that fails is an exec failure (127), never an unconfined child
+  rc=0; timeout 10 "$launcher" --join "$tmp/no-such-dir/cgroup.procs" -- sleep 1006 <"$tmp/hold" 8>&- 2>"$tmp/err10" || rc=$?
+  if [[ $rc == 127 ]] && grep -q "cannot join $tmp/no-such-dir/cgroup.procs" "$tmp/err10" && ! pgrep -f "sleep 1006" >/dev/null; then
+    ok "a --join that fails stops the child before exec (127)"
+  else
+    not_ok "failed join: expected 127, got $rc: $(cat "$tmp/err10")"
+  fi
+
+  # (11) a malformed CPU list is a usage error
+  rc=0; "$launcher" --cpus 1-x -- true <"$tmp/hold" 8>&- 2>"$tmp/err11" || rc=$?
+  if [[ $rc == 2 ]] && grep -q -- "--cpus wants a CPU list" "$tmp/err11"; then ok "a malformed --cpus exits 2"; else not_ok "bad --cpus: got $rc: $(cat "$tmp/err11")"; fi
 fi
 
 if ((failures > 0)); then

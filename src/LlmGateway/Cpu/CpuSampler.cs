@@ -1,3 +1,4 @@
+using LlmGateway.Cpu.Backends;
 using LlmGateway.Supervision;
 using Microsoft.Extensions.Options;
 
@@ -8,13 +9,14 @@ namespace LlmGateway.Cpu;
 /// Percent of the machine, not of one core: 50 means half of all cores, the unit the CPU budget is set in.
 /// Linux only for now (/proc); elsewhere the sampler reports that it has no samples.
 /// </remarks>
-public sealed class CpuSampler(LlamaServerConnection connection, IOptions<CpuSamplerOptions> options, TimeProvider time) : BackgroundService
+public sealed class CpuSampler(LlamaServerConnection connection, CpuGovernor governor, IOptions<CpuSamplerOptions> options, TimeProvider time) : BackgroundService
 {
     private readonly TimeSpan _interval = TimeSpan.FromMilliseconds(options.Value.IntervalMilliseconds);
     private readonly int _capacity = Math.Max(1, options.Value.WindowSeconds * 1000 / options.Value.IntervalMilliseconds);
     private SlidingWindow? _child;
     private SlidingWindow? _system;
     private long _childRss;
+    private ConfinedUsage? _confined;
 
     public CpuSnapshot Snapshot() => new(
         options.Value.IntervalMilliseconds,
@@ -22,7 +24,10 @@ public sealed class CpuSampler(LlamaServerConnection connection, IOptions<CpuSam
         (_child ?? new SlidingWindow(1)).Statistics(),
         (_system ?? new SlidingWindow(1)).Statistics(),
         Interlocked.Read(ref _childRss),
-        connection.State.Pid);
+        connection.State.Pid,
+        _confined is null ? "threads" : "cgroup",
+        _confined?.ThrottledPeriods,
+        _confined?.ThrottledNanoseconds / 1e9);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -54,7 +59,9 @@ public sealed class CpuSampler(LlamaServerConnection connection, IOptions<CpuSam
 
             // A new child (restart) starts its own count; its first interval has no baseline and is skipped.
             var pid = connection.State.Pid;
-            var childNs = pid is { } p ? LinuxProcStat.ProcessCpuNanoseconds(p) : null;
+            // The cgroup's own count when there is one: one file, and it includes every process in the group.
+            _confined = governor.ReadUsage();
+            var childNs = pid is null ? null : _confined?.CpuNanoseconds ?? LinuxProcStat.ProcessCpuNanoseconds(pid.Value);
             if (childNs is { } ns && pid == lastPid)
             {
                 _child.Add(Math.Clamp(100.0 * (ns - lastChildNs) / (elapsedNs * cores), 0, 100));
@@ -72,4 +79,7 @@ public sealed record CpuSnapshot(
     WindowStatistics ChildPercent,
     WindowStatistics SystemPercent,
     long ChildRssBytes,
-    int? ChildPid);
+    int? ChildPid,
+    string ChildCpuSource,
+    long? ThrottledPeriods,
+    double? ThrottledSeconds);

@@ -2,6 +2,8 @@ using LlmGateway.Cpu;
 using LlmGateway.Proxy;
 using LlmGateway.Security;
 
+using Microsoft.AspNetCore.Http.HttpResults;
+
 namespace LlmGateway.Health;
 
 /// <summary>Operator views of llama-server, behind the same API keys as /v1.</summary>
@@ -16,6 +18,19 @@ public static class AdminEndpoints
             .WithSummary("llama-server's own Prometheus metrics (llamacpp:*)");
         group.MapGet("/cpu", (CpuSampler sampler) => TypedResults.Ok(sampler.Snapshot()))
             .WithSummary("llama-server's and the system's CPU (percent of the machine) over the sliding window, and its RSS");
+        group.MapGet("/cpu/plan", (CpuGovernor governor) => TypedResults.Ok(governor.Report()))
+            .WithSummary("The CPU plan derived from the budget, which backend enforces each part, and which backends were refused and why");
+        group.MapPut("/cpu/cap", Results<Ok<CpuPlanReport>, Conflict<CpuCapRefused>, BadRequest<CpuCapRefused>> (CpuCapChange change, CpuGovernor governor) =>
+            change.CapPercent is < 1 or > 100 ? TypedResults.BadRequest(new CpuCapRefused("cap_percent must be 1 to 100, or null for no cap"))
+            : governor.SetCap(change.CapPercent) is { } reason ? TypedResults.Conflict(new CpuCapRefused(reason))
+            : TypedResults.Ok(governor.Report()))
+            .WithSummary("Changes llama-server's CPU cap while it runs (percent of the machine; null removes it), where the backend allows");
         return group;
     }
 }
+
+/// <summary>Body of PUT /admin/cpu/cap.</summary>
+public sealed record CpuCapChange(double? CapPercent);
+
+/// <summary>Why a cap change was not made.</summary>
+public sealed record CpuCapRefused(string Error);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using LlmGateway.Cpu;
 using LlmGateway.Model;
 
 namespace LlmGateway.Supervision;
@@ -6,7 +7,7 @@ namespace LlmGateway.Supervision;
 /// <summary>The command line of one llama-server start, and where its binaries are.</summary>
 public static class LlamaServerCommand
 {
-    public static IReadOnlyList<string> Arguments(LlamaServerOptions o, ServedModel model, LlamaServerEndpoint endpoint)
+    public static IReadOnlyList<string> Arguments(LlamaServerOptions o, ServedModel model, LlamaServerEndpoint endpoint, CpuPlan cpu)
     {
         static string N(int n) => n.ToString(CultureInfo.InvariantCulture);
         List<string> args =
@@ -20,16 +21,10 @@ public static class LlamaServerCommand
             "--metrics",
             "--slots",
             "--no-webui",
+            // Both: prompt processing uses --threads-batch, and that is where the spikes came from.
+            "--threads", N(cpu.Threads),
+            "--threads-batch", N(cpu.ThreadsBatch),
         ];
-        if (o.Threads > 0)
-        {
-            args.AddRange(["--threads", N(o.Threads)]);
-        }
-
-        if (o.ThreadsBatch > 0 || o.Threads > 0)
-        {
-            args.AddRange(["--threads-batch", N(o.ThreadsBatch > 0 ? o.ThreadsBatch : o.Threads)]);
-        }
 
         if (o.Embeddings)
         {

@@ -16,12 +16,6 @@ public sealed class LlamaServerOptions
     /// <summary>llama-server slots (--parallel): requests decoded at once. Admission lets this many in.</summary>
     public int Parallel { get; set; } = 1;
 
-    /// <summary>--threads (generation). 0: llama-server's default.</summary>
-    public int Threads { get; set; }
-
-    /// <summary>--threads-batch (prompt processing). 0: same as Threads.</summary>
-    public int ThreadsBatch { get; set; }
-
     /// <summary>Serve /v1/embeddings (--embeddings).</summary>
     public bool Embeddings { get; set; }
 

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using CliWrap;
+using LlmGateway.Cpu;
+using LlmGateway.Cpu.Backends;
 using LlmGateway.Model;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -18,6 +20,7 @@ public sealed partial class LlamaServerSupervisor(
     LlamaServerConnection connection,
     ServedModel model,
     IOptions<LlamaServerOptions> options,
+    CpuGovernor governor,
     ILoggerFactory loggers,
     TimeProvider time) : BackgroundService
 {
@@ -31,7 +34,8 @@ public sealed partial class LlamaServerSupervisor(
     private int _starts;
 
     // Windows has no launcher: a kill-on-close job ties the child's life to this process instead.
-    private readonly KillOnCloseJob? _job = OperatingSystem.IsWindows() ? KillOnCloseJob.Create() : null;
+    // Shared with the Windows CPU backend, which puts its rate, affinity and priority on the same job.
+    private readonly KillOnCloseJob? _job = OperatingSystem.IsWindows() ? KillOnCloseJob.Shared : null;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -91,13 +95,27 @@ public sealed partial class LlamaServerSupervisor(
         var progress = new Progress(time);
         var pid = 0;
         Publish(ChildStatus.Starting, null, null, tail, endpoint);
+        Confinement confinement;
+        try
+        {
+            confinement = governor.Prepare(viaLauncher: launcher is not null);
+        }
+        catch (CpuBackendUnavailableException e)
+        {
+            TryDelete(directory);
+            throw new CrashLoopException(e.Message, []); // a setting to fix, not a crash to retry
+        }
 
         void OnLine(string line)
         {
             progress.Mark();
             if (line.StartsWith(LauncherPidPrefix, StringComparison.Ordinal))
             {
-                _ = int.TryParse(line.AsSpan(LauncherPidPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out pid);
+                if (int.TryParse(line.AsSpan(LauncherPidPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out pid))
+                {
+                    governor.Started(pid, confinement.LauncherArguments);
+                }
+
                 return;
             }
 
@@ -105,11 +123,11 @@ public sealed partial class LlamaServerSupervisor(
             LogChildOutput(_childLogger, line);
         }
 
-        var serverArgs = LlamaServerCommand.Arguments(_options, model, endpoint);
+        var serverArgs = LlamaServerCommand.Arguments(_options, model, endpoint, governor.Plan);
         var stopMs = ((int)(_options.StopTimeoutSeconds * 1000)).ToString(CultureInfo.InvariantCulture);
         var command = (launcher is null
                 ? Cli.Wrap(server).WithArguments(serverArgs)
-                : Cli.Wrap(launcher).WithArguments(["--grace-ms", stopMs, "--", server, .. serverArgs]))
+                : Cli.Wrap(launcher).WithArguments(["--grace-ms", stopMs, .. confinement.LauncherArguments, "--", server, .. serverArgs]))
             .WithStandardInputPipe(PipeSource.Create(HoldOpenAsync))
             .WithStandardOutputPipe(PipeTarget.ToDelegate(OnLine))
             .WithStandardErrorPipe(PipeTarget.ToDelegate(OnLine))
@@ -122,10 +140,15 @@ public sealed partial class LlamaServerSupervisor(
         try
         {
             var run = command.ExecuteAsync(forceful.Token, stoppingToken);
-            pid = launcher is null ? run.ProcessId : pid;
             if (OperatingSystem.IsWindows())
             {
                 _job?.Assign(run.ProcessId);
+            }
+
+            if (launcher is null)
+            {
+                pid = run.ProcessId;
+                governor.Started(pid, confinement.LauncherArguments);
             }
 
             LogStarting(_logger, generation, server);
@@ -145,6 +168,7 @@ public sealed partial class LlamaServerSupervisor(
         }
         finally
         {
+            governor.Exited();
             TryDelete(directory);
         }
     }
@@ -231,16 +255,6 @@ public sealed partial class LlamaServerSupervisor(
     {
         LogFailed(_logger, reason);
         connection.Publish(new ChildState(ChildStatus.Failed, reason, null, _starts, _crashes.Count, lines), null);
-    }
-
-    public override void Dispose()
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            _job?.Dispose();
-        }
-
-        base.Dispose();
     }
 
     /// <summary>The launcher's stdin: kept open and silent for the child's whole life; its EOF means the gateway died.</summary>

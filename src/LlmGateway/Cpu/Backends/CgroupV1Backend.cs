@@ -1,0 +1,150 @@
+using System.Globalization;
+
+namespace LlmGateway.Cpu.Backends;
+
+/// <summary>cgroup v1: a group llmgw-PID in the cpu, cpuacct and cpuset hierarchies that llama-server joins before exec.</summary>
+/// <remarks>
+/// cpu.cfs_quota_us / cpu.cfs_period_us hold the cap (burst 0 where the kernel has cfs_burst_us),
+/// cpuset.cpus the CPU set, cpu.idle the yield where the kernel has it (SCHED_IDLE from the launcher
+/// besides), and cpuacct.usage counts what the group used. v1 has no rule against processes in inner
+/// groups, so the group sits right beside the gateway's own.
+/// </remarks>
+public sealed class CgroupV1Backend(string root) : ICpuBackend
+{
+    private readonly string _name = $"llmgw-{Environment.ProcessId}";
+    private string? _cpu;
+    private string? _cpuacct;
+    private string? _cpuset;
+
+    public string Name => "cgroup-v1";
+
+    public Confinement Prepare(CpuPlan plan)
+    {
+        _cpu ??= CreateGroup("cpu");
+        _cpuacct ??= SameHierarchy("cpu", "cpuacct") ? _cpu : CreateGroup("cpuacct");
+        _cpuset ??= CreateGroup("cpuset");
+
+        List<Enforcement> parts = [];
+        var capNote = ApplyCap(plan);
+        parts.Add(new("cap", plan.CapPercent is null ? null : $"cgroup v1 {_cpu}: {capNote}", plan.CapPercent is null ? "no cap in this plan" : null));
+
+        // cpuset.mems must be set before a process may join; the parent's are the ones allowed.
+        var mems = CgroupFiles.Read(Path.Combine(Path.GetDirectoryName(_cpuset)!, "cpuset.mems"))?.Trim();
+        CgroupFiles.Write(_cpuset, "cpuset.mems", string.IsNullOrEmpty(mems) ? "0" : mems);
+        CgroupFiles.Write(_cpuset, "cpuset.cpus", plan.CpuListText);
+        parts.Add(new("cpus", $"cgroup v1 {_cpuset}: cpuset.cpus={plan.CpuListText}"));
+
+        var idle = CgroupFiles.WriteIfPresent(_cpu, "cpu.idle", plan.Yield ? "1" : "0");
+        parts.Add(plan.Yield
+            ? new("yield", idle ? "SCHED_IDLE (llmgw-launch --sched-idle) and cgroup v1 cpu.idle=1" : "SCHED_IDLE (llmgw-launch --sched-idle)")
+            : new("yield", null, "this plan does not yield"));
+        if (plan.MemoryHighBytes is not null || plan.MemoryMaxBytes is not null)
+        {
+            parts.Add(new("memory", null, "memory limits need cgroup v2 (memory.high, memory.max)"));
+        }
+
+        List<string> args = ["--join", Path.Combine(_cpu, "cgroup.procs")];
+        if (_cpuacct != _cpu)
+        {
+            args.AddRange(["--join", Path.Combine(_cpuacct, "cgroup.procs")]);
+        }
+
+        args.AddRange(["--join", Path.Combine(_cpuset, "cgroup.procs")]);
+        if (plan.Yield)
+        {
+            args.Add("--sched-idle");
+        }
+
+        return new Confinement(args, parts);
+    }
+
+    public void Started(int pid)
+    {
+    }
+
+    public void Exited()
+    {
+    }
+
+    public string? SetCap(CpuPlan plan)
+    {
+        if (_cpu is null)
+        {
+            return "no group has been made yet";
+        }
+
+        try
+        {
+            ApplyCap(plan);
+            return null;
+        }
+        catch (CpuBackendUnavailableException e)
+        {
+            return e.Message;
+        }
+    }
+
+    public ConfinedUsage? ReadUsage()
+    {
+        if (_cpuacct is null || CgroupFiles.Read(Path.Combine(_cpuacct, "cpuacct.usage")) is not { } usage
+            || !long.TryParse(usage.AsSpan().Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var ns))
+        {
+            return null;
+        }
+
+        var stat = CgroupFiles.Read(Path.Combine(_cpu!, "cpu.stat"));
+        return new ConfinedUsage(ns, CgroupFiles.Field(stat, "nr_throttled"), CgroupFiles.Field(stat, "throttled_time"));
+    }
+
+    public void Dispose()
+    {
+        foreach (var group in new[] { _cpu, _cpuacct, _cpuset }.OfType<string>().Distinct())
+        {
+            CgroupFiles.TryRemove(group);
+        }
+    }
+
+    private string ApplyCap(CpuPlan plan)
+    {
+        CgroupFiles.Write(_cpu!, "cpu.cfs_period_us", plan.CapPeriodMicroseconds.ToString(CultureInfo.InvariantCulture));
+        CgroupFiles.WriteIfPresent(_cpu!, "cpu.cfs_burst_us", "0");
+        var quota = plan.CapQuotaMicroseconds is { } q ? q.ToString(CultureInfo.InvariantCulture) : "-1";
+        CgroupFiles.Write(_cpu!, "cpu.cfs_quota_us", quota);
+        return $"cpu.cfs_quota_us={quota} cpu.cfs_period_us={plan.CapPeriodMicroseconds}";
+    }
+
+    private string Hierarchy(string controller)
+    {
+        var dir = Path.Combine(root, controller);
+        if (!File.Exists(Path.Combine(dir, "cgroup.procs")))
+        {
+            throw new CpuBackendUnavailableException($"no cgroup v1 '{controller}' hierarchy at {dir}");
+        }
+
+        return dir;
+    }
+
+    private bool SameHierarchy(string a, string b) =>
+        new DirectoryInfo(Hierarchy(a)).ResolveLinkTarget(true)?.FullName is { } x
+        && new DirectoryInfo(Hierarchy(b)).ResolveLinkTarget(true)?.FullName == x;
+
+    private string CreateGroup(string controller)
+    {
+        var hierarchy = Hierarchy(controller);
+        // Beside the gateway's own group when that is visible here, else at the top of the hierarchy.
+        var own = CgroupFiles.OwnPath(controller)?.TrimStart('/');
+        var parent = own is { Length: > 0 } && Directory.Exists(Path.Combine(hierarchy, own)) ? Path.Combine(hierarchy, own) : hierarchy;
+        CgroupFiles.SweepStale(parent, Environment.ProcessId);
+        var group = Path.Combine(parent, _name);
+        try
+        {
+            Directory.CreateDirectory(group);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CpuBackendUnavailableException($"cannot create {group}: {e.Message}");
+        }
+
+        return group;
+    }
+}

@@ -1,0 +1,44 @@
+namespace LlmGateway.Cpu.Backends;
+
+/// <summary>One way of holding llama-server to a <see cref="CpuPlan"/>: cgroups, a job object, cpulimit...</summary>
+/// <remarks>
+/// The supervisor calls <see cref="Prepare"/> before every start, passes the returned launcher
+/// arguments to llmgw-launch (which applies them between fork and exec), then calls
+/// <see cref="Started"/> and, once the child is gone, <see cref="Exited"/>.
+/// </remarks>
+public interface ICpuBackend : IDisposable
+{
+    /// <summary>Short name, as in Cpu:Backend and the plan endpoint.</summary>
+    string Name { get; }
+
+    /// <summary>Sets up confinement for the next child. Throws <see cref="CpuBackendUnavailableException"/> when it cannot here.</summary>
+    Confinement Prepare(CpuPlan plan);
+
+    /// <summary>The child runs as <paramref name="pid"/>: backends that cannot act before exec act now.</summary>
+    void Started(int pid);
+
+    /// <summary>The child has exited.</summary>
+    void Exited();
+
+    /// <summary>Changes the cap of the running child and of later ones. Null when done, else why it cannot.</summary>
+    string? SetCap(CpuPlan plan);
+
+    /// <summary>CPU used by the confined child so far, from the kernel's accounting; null when this backend has none.</summary>
+    ConfinedUsage? ReadUsage();
+}
+
+/// <summary>What a backend set up for one start.</summary>
+/// <param name="LauncherArguments">For llmgw-launch before "--": --join, --cpus, --sched-idle.</param>
+/// <param name="Parts">How each part of the plan is enforced, or why it is not.</param>
+public sealed record Confinement(IReadOnlyList<string> LauncherArguments, IReadOnlyList<Enforcement> Parts);
+
+/// <summary>One part of the plan (threads, cpus, cap, yield, memory) and what enforces it.</summary>
+/// <param name="By">The mechanism and its setting; null when nothing enforces it.</param>
+/// <param name="Note">Why not, or a caveat (such as "reactive").</param>
+public sealed record Enforcement(string Part, string? By, string? Note = null);
+
+/// <summary>Cumulative counters of the child's cgroup or job.</summary>
+public sealed record ConfinedUsage(long CpuNanoseconds, long? ThrottledPeriods, long? ThrottledNanoseconds);
+
+/// <summary>The backend cannot work here (no cgroup access, not this OS, tool missing); the message says why.</summary>
+public sealed class CpuBackendUnavailableException(string message) : Exception(message);

@@ -1,0 +1,31 @@
+namespace LlmGateway.Cpu.Backends;
+
+/// <summary>Cpu:Backend None: only the thread counts on llama-server's command line hold the budget.</summary>
+public sealed class NoBackend : ICpuBackend
+{
+    public string Name => "none";
+
+    public Confinement Prepare(CpuPlan plan) => new([],
+    [
+        new("cap", null, plan.CapPercent is null ? "no cap in this plan" : "Cpu:Backend is None"),
+        new("cpus", null, "Cpu:Backend is None"),
+        new("yield", null, plan.Yield ? "Cpu:Backend is None" : "this plan does not yield"),
+        .. SchedulerBackend.MemoryPart(plan),
+    ]);
+
+    public void Started(int pid)
+    {
+    }
+
+    public void Exited()
+    {
+    }
+
+    public string? SetCap(CpuPlan plan) => "Cpu:Backend is None";
+
+    public ConfinedUsage? ReadUsage() => null;
+
+    public void Dispose()
+    {
+    }
+}

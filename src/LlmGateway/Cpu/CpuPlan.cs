@@ -1,0 +1,27 @@
+namespace LlmGateway.Cpu;
+
+/// <summary>What the budget means on this machine: the numbers every backend enforces.</summary>
+/// <param name="Cores">The CPUs this process may use; percentages are of all of them together.</param>
+/// <param name="Cpus">The CPUs llama-server may run on (affinity or cpuset).</param>
+/// <param name="CapPercent">Hard ceiling in percent of the machine; null for none.</param>
+/// <param name="Yield">Run at idle priority: only CPU nobody else wants.</param>
+public sealed record CpuPlan(
+    CpuProfile Profile,
+    int BudgetPercent,
+    CpuMode Mode,
+    int Cores,
+    int Threads,
+    int ThreadsBatch,
+    IReadOnlyList<int> Cpus,
+    double? CapPercent,
+    int CapPeriodMicroseconds,
+    bool Yield,
+    long? MemoryHighBytes,
+    long? MemoryMaxBytes)
+{
+    /// <summary>The cap as CPU time per period over all cores: cpu.max's and cfs_quota_us's quota; the kernel's minimum is 1 ms.</summary>
+    public long? CapQuotaMicroseconds => CapPercent is { } p ? Math.Max(1000, (long)Math.Round(p / 100 * Cores * CapPeriodMicroseconds)) : null;
+
+    /// <summary>The CPU list in Linux's notation.</summary>
+    public string CpuListText => CpuList.Format(Cpus);
+}
