@@ -13,7 +13,8 @@ affinity, scheduling policy, the cgroup's quota or cpulimit's limit) against the
      llama-server's own prefill and decode times (the response's timings). Repeated when other users of
      the machine took more than a little CPU meanwhile; the cleanest attempt is kept.
   B. the concurrent job (two worker processes counting loop iterations) alone, then while the same
-     request is prefilling, then alone again after the gateway stopped: loss = 1 - during / alone.
+     request is prefilling (then abandoned), then alone again once llama-server is idle:
+     loss = 1 - during / mean(alone). Repeated, as A, when others used the machine meanwhile.
 Percent is of the whole machine (all cores), the unit the budget is set in.
 Standard library only (no numpy on the machines this runs on).
 """
@@ -181,6 +182,17 @@ def process_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def wait_child_idle(pid, limit=120.0):
+    """After an aborted request llama-server finishes its current batch: waits until it is idle (1 s below 2 %)."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        c0 = process_cpu_seconds(pid)
+        time.sleep(1.0)
+        if 100.0 * (process_cpu_seconds(pid) - c0) / CORES < 2:
+            return
+    raise SystemExit(f"llama-server (pid {pid}) is still busy {limit:.0f} s after its request was abandoned")
+
+
 def wait_quiet(limit=150.0, threshold=NOISY):
     """Waits until the machine is nearly idle (2 s below threshold %), up to limit seconds; returns seconds waited."""
     start, calm = time.monotonic(), 0
@@ -254,6 +266,11 @@ def observe(pid, plan):
         d = "/sys/fs/cgroup/cpu" + groups["cpu"]
         quota, period = (int(open(f"{d}/cpu.cfs_{f}_us").read()) for f in ("quota", "period"))
         seen.append(f"cfs quota {quota}/{period} µs" if quota > 0 else "no cfs quota")
+        if os.path.exists(f"{d}/cpu.idle"):
+            idle_group = open(f"{d}/cpu.idle").read().strip()
+            seen.append(f"cpu.idle={idle_group}")
+            if (idle_group == "1") != plan["yield"]:
+                wrong.append(f"cpu.idle={idle_group}, plan yield={plan['yield']}")
         want = round(cap / 100 * CORES * plan["cap_period_microseconds"]) if cap else -1
         if quota != want:
             wrong.append(f"cfs_quota_us {quota}, plan {want}")
@@ -369,43 +386,66 @@ def measure(a, name, settings, expected, port):
             row["problems"].append(f"sampler mean {best['child']['mean']:.1f} % but /proc/PID/stat says "
                                    f"{best['child_mean_proc_stat']:.1f} %")
 
-        # B: the concurrent job alone, then while the request prefills
-        wait_quiet(limit=60)
-        before, _ = job(a.baseline_seconds)
-        holder, result = {}, {}
+        # B: the concurrent job alone, then while the same request prefills (retried when others were busy)
+        tries = []
+        for attempt in range(a.attempts):
+            wait_child_idle(gw.child)
+            wait_quiet(limit=60)
+            sampler = Sampler(gw.child)
+            sampler.start()
+            before, before_cpu = job(a.baseline_seconds)
+            _, system = sampler.stop()
+            before_others = stats(system)["mean"] - before_cpu
+            holder, result = {}, {}
 
-        def send():
-            try:
-                result["resp"] = complete(port, payload, holder)
-            except Exception as e:  # aborted on purpose below, or failed
-                result["error"] = repr(e)
-        sender = threading.Thread(target=send, daemon=True)
-        sampler = Sampler(gw.child)
-        sampler.start()
-        sender.start()
-        time.sleep(1.0)  # the prefill is under way
-        during, job_cpu = job(a.job_seconds)
-        child, system = sampler.stop()
-        row["b"] = {"before": before, "during": during, "job_cpu": job_cpu, "child": stats(child), "system": stats(system),
-                    "prefill_outlasted_job": sender.is_alive()}
-        if not sender.is_alive():
+            def send():
+                try:
+                    result["resp"] = complete(port, payload, holder)
+                except Exception as e:  # aborted on purpose below, or failed
+                    result["error"] = repr(e)
+            sender = threading.Thread(target=send, daemon=True)
+            sender.start()
+            time.sleep(1.0)  # the prefill is under way
+            sampler = Sampler(gw.child)
+            sampler.start()
+            during, job_cpu = job(a.job_seconds)
+            child, system = sampler.stop()
+            c, s = stats(child), stats(system)
+            outlasted = sender.is_alive()
+            try:  # the client leaves; llama-server stops after its current batch
+                holder["conn"].sock.shutdown(socket.SHUT_RDWR)
+            except (KeyError, OSError, AttributeError):
+                pass
+            sender.join(5)
+            wait_child_idle(gw.child)
+            sampler = Sampler(gw.child)
+            sampler.start()
+            after, after_cpu = job(a.baseline_seconds)
+            _, system = sampler.stop()
+            after_others = stats(system)["mean"] - after_cpu
+            alone = (before + after) / 2
+            b = {"before": before, "after": after, "during": during, "loss": 100.0 * (1 - during / alone), "job_cpu": job_cpu,
+                 "job_cpu_alone": (before_cpu + after_cpu) / 2,
+                 "cpu_loss": 100.0 * (1 - job_cpu / ((before_cpu + after_cpu) / 2)),
+                 "child": c, "system": s, "others": s["mean"] - c["mean"] - job_cpu,
+                 "others_alone": max(before_others, after_others), "prefill_outlasted_job": outlasted}
+            tries.append(b)
+            print(f"[{name}] B{attempt + 1}: job alone {before / 1e6:.1f} / {after / 1e6:.1f} M it/s, during "
+                  f"{during / 1e6:.1f}: loss {b['loss']:.1f} %; child {c['mean']:.1f} %; others "
+                  f"{b['others_alone']:.1f} alone, {b['others']:.1f} during", file=sys.stderr, flush=True)
+            if max(b["others_alone"], b["others"]) <= NOISY:
+                break
+        row["b"] = min(tries, key=lambda x: max(x["others_alone"], x["others"]))
+        row["b_attempts"] = len(tries)
+        if not row["b"]["prefill_outlasted_job"]:
             row["problems"].append("the prefill ended before the concurrent job did: its loss is understated")
-        try:  # the client leaves; llama-server stops after its current batch, and the gateway stops next anyway
-            holder["conn"].sock.shutdown(socket.SHUT_RDWR)
-        except (KeyError, OSError, AttributeError):
-            pass
     finally:
         leftover = gw.stop()
         if leftover:
             row["problems"].append(leftover)
 
-    after, _ = job(a.baseline_seconds)
-    alone = (row["b"]["before"] + after) / 2
-    row["b"]["after"] = after
-    row["b"]["loss"] = 100.0 * (1 - row["b"]["during"] / alone)
     row["seconds"] = time.monotonic() - t_start
-    print(f"[{name}] job alone {row['b']['before']:.3g}/{after:.3g} it/s, during {row['b']['during']:.3g}: "
-          f"loss {row['b']['loss']:.1f} %; {row['seconds']:.0f} s" + "".join(f"\n[{name}] PROBLEM: {p}" for p in row["problems"]),
+    print(f"[{name}] done in {row['seconds']:.0f} s" + "".join(f"\n[{name}] PROBLEM: {p}" for p in row["problems"]),
           file=sys.stderr, flush=True)
     return row
 
@@ -453,19 +493,25 @@ def report(path):
     print()
     print("Details and cross-checks. *others*: system minus child during the request, what the rest of the machine "
           "used (other users included); *gateway p99 / peak*: the gateway's own sampler (`GET /admin/cpu`, its last "
-          "15 s, read as the response arrived) for comparison; *job alone*: iterations per second of the concurrent "
-          "job before and after, *during*: while the prefill ran; *child during job*: the child's mean CPU meanwhile.")
+          "15 s, read as the response arrived) for comparison; *throttled*: the cgroup's count over the gateway's life; "
+          "*job alone*: iterations per second of the concurrent job just before and just after (llama-server idle), "
+          "*during*: while the prefill ran; "
+          "*job CPU lost*: the same loss counted in CPU time the job got (percent of the machine, alone → during), which "
+          "does not move with the machine's speed; *others during job*: system minus child minus job; *child during "
+          "job*: the child's mean CPU meanwhile.")
     print()
     print("| strategy | prompt tokens | request s | samples | others % | gateway p99 / peak (source) | throttled | "
-          "job alone before / after (M it/s) | during | child during job % |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          "job alone before / after M it/s | during | job CPU lost % | others during job % | child during job % |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         a, b, g = r["a"], r["b"], r["a"]["gateway"]
+        tries = "" if r["a_attempts"] == 1 else f" ({r['a_attempts']} tries)"
+        btries = "" if r["b_attempts"] == 1 else f" ({r['b_attempts']} tries)"
         thr = f"{g['throttled_periods']} periods, {g['throttled_seconds']:.1f} s" if g.get("throttled_periods") is not None else "–"
         print(f"| {TITLES.get(r['strategy'], r['strategy'])} | {a['usage']['prompt_tokens']} | {a['wall']:.1f} | "
-              f"{a['child']['n']} | {a['others']:.1f}{'' if r['a_attempts'] == 1 else f' ({r[chr(97)+chr(95)+chr(97)+chr(116)+chr(116)+chr(101)+chr(109)+chr(112)+chr(116)+chr(115)]} tries)'} | "
+              f"{a['child']['n']} | {a['others']:.1f}{tries} | "
               f"{g['child_percent']['p99']:.1f} / {g['child_percent']['max']:.1f} ({g['child_cpu_source']}) | {thr} | "
-              f"{b['before'] / 1e6:.1f} / {b['after'] / 1e6:.1f} | {b['during'] / 1e6:.1f} | {b['child']['mean']:.1f} |")
+              f"{b['before'] / 1e6:.1f} / {b['after'] / 1e6:.1f} | {b['during'] / 1e6:.1f} | {b['cpu_loss']:.1f} ({b['job_cpu_alone']:.0f} → {b['job_cpu']:.0f}) | {b['others']:.1f}{btries} | {b['child']['mean']:.1f} |")
     problems = [(r["strategy"], p) for r in rows for p in r["problems"]]
     if problems:
         print()
@@ -497,7 +543,8 @@ def report(path):
                   f"{ref:.1f} s): " + "; ".join(cells) + ".")
     ylds = [n for n in ("yield", "plan-yield", "invisible") if n in by]
     if ylds:
-        cells = [f"{TITLES[n]} {'met' if by[n]['b']['loss'] <= 10 else '**not met**'} ({by[n]['b']['loss']:.1f} %)" for n in ylds]
+        cells = [f"{TITLES[n]} {'met' if by[n]['b']['loss'] <= 10 else '**not met**'} ({by[n]['b']['loss']:.1f} %; "
+                 f"in CPU time {by[n]['b']['cpu_loss']:.1f} %)" for n in ylds]
         print("- In yield mode the concurrent job loses ≤ 10 %: " + "; ".join(cells) + ".")
 
 

@@ -25,7 +25,7 @@ trap cleanup EXIT
 
 gw_port=18480 nginx_port=18481
 Model__Path=$model LlamaServer__ExecutablePath=$bin/llama-server LlamaServer__LauncherPath=$launcher \
-  LlamaServer__Parallel=8 LlamaServer__ContextSize=4096 LlamaServer__Threads=1 \
+  LlamaServer__Parallel=8 LlamaServer__ContextSize=4096 Cpu__Profile=Fast Cpu__Threads=1 \
   Logging__LogLevel__Default=Warning ASPNETCORE_URLS=http://127.0.0.1:$gw_port \
   dotnet "$root/src/LlmGateway/bin/Release/net10.0/LlmGateway.dll" >"$work/gateway.log" 2>&1 &
 gateway_pid=$!

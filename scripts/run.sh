@@ -2,7 +2,7 @@
 # The main job: builds what the gateway needs (cached) and starts it on http://127.0.0.1:8080.
 # With no model configured it serves the synthetic demo model (the shapes of Qwen2.5-0.5B, random
 # weights). Serve a real model with:  Model__Path=/path/to/model.gguf scripts/run.sh
-# Any setting can be given the same way (LlamaServer__Threads=2) or as --Section:Key=value arguments.
+# Any setting can be given the same way (Cpu__Profile=Balanced) or as --Section:Key=value arguments.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/native/common.sh"

@@ -104,7 +104,7 @@ public sealed class CpuGovernanceTests
         });
         var pid = await gateway.ChildPidAsync();
         var limiter = await WaitForAsync(() => ProcStat.Find("cpulimit", $"-p {pid} -l 100"), l => l.Count == 1);
-        Assert.Single(limiter);
+        Assert.True(limiter.Count == 1, $"{limiter.Count} cpulimit -p {pid} -l 100\n{gateway.Output}");
         Assert.DoesNotContain("llmgw-", ProcStat.Cgroup(pid, "cpu"), StringComparison.Ordinal);
 
         await using (Generate(gateway))
@@ -116,13 +116,16 @@ public sealed class CpuGovernanceTests
         }
 
         Posix.Kill(pid, Posix.SigKill);
-        Assert.Empty(await WaitForAsync(() => ProcStat.Find("cpulimit", $"-p {pid} "), l => l.Count == 0));
+        var left = await WaitForAsync(() => ProcStat.Find("cpulimit", $"-p {pid} "), l => l.Count == 0);
+        Assert.True(left.Count == 0, $"cpulimit outlived its child: {string.Join(',', left)}\n{gateway.Output}");
         await gateway.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
         var restarted = await gateway.ChildPidAsync();
-        Assert.Single(await WaitForAsync(() => ProcStat.Find("cpulimit", $"-p {restarted} "), l => l.Count == 1));
+        var attached = await WaitForAsync(() => ProcStat.Find("cpulimit", $"-p {restarted} "), l => l.Count == 1);
+        Assert.True(attached.Count == 1, $"{attached.Count} cpulimit for the restarted child {restarted}\n{gateway.Output}");
 
         await gateway.DisposeAsync();
-        Assert.Empty(await WaitForAsync(() => ProcStat.Find("cpulimit", $"-p {restarted} "), l => l.Count == 0));
+        left = await WaitForAsync(() => ProcStat.Find("cpulimit", $"-p {restarted} "), l => l.Count == 0);
+        Assert.True(left.Count == 0, $"cpulimit outlived the gateway: {string.Join(',', left)}\n{gateway.Output}");
     }
 
     [Fact]
@@ -168,7 +171,7 @@ public sealed class CpuGovernanceTests
 
     private static async Task<T> WaitForAsync<T>(Func<T> probe, Func<T, bool> done)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         var value = probe();
         while (!done(value) && DateTime.UtcNow < deadline)
         {

@@ -1,14 +1,55 @@
-using System.Globalization;
-
 namespace LlmGateway.Cpu;
 
-/// <summary>CPU and memory counters from Linux's /proc.</summary>
+/// <summary>CPU and memory counters from Linux's /proc, for one sampler: files stay open between samples.</summary>
 /// <remarks>
-/// A process's CPU is the sum of its threads' schedstat run time, in nanoseconds: /proc/PID/stat counts
-/// in 10 ms ticks, too coarse for 100 ms samples on a few cores. The system's comes from /proc/stat.
+/// A process's CPU, when no cgroup counts it, is the sum of its threads' schedstat run time in nanoseconds:
+/// /proc/PID/stat counts in 10 ms ticks, too coarse for 100 ms samples on a few cores.
 /// </remarks>
-public static class LinuxProcStat
+public sealed class LinuxProcStat : IDisposable
 {
+    private static readonly long PageSize = Environment.SystemPageSize;
+    private readonly ProcFile _stat = new("/proc/stat");
+    private ProcFile? _statm;
+
+    /// <summary>(busy, total) clock ticks of all CPUs since boot, from the first line of /proc/stat.</summary>
+    public (long Busy, long Total)? SystemTicks()
+    {
+        var text = _stat.Read();
+        if (!text.StartsWith("cpu "u8))
+        {
+            return null;
+        }
+
+        Span<long> f = stackalloc long[8]; // user nice system idle iowait irq softirq steal; guest time is already in user
+        var n = ProcFile.Numbers(text[4..], f);
+        if (n < 4)
+        {
+            return null;
+        }
+
+        long total = 0;
+        for (var i = 0; i < n; i++)
+        {
+            total += f[i];
+        }
+
+        return (total - f[3] - (n > 4 ? f[4] : 0), total); // idle and iowait are not busy
+    }
+
+    /// <summary>Resident memory of the process in bytes (statm's second field, in pages), or null when it is gone.</summary>
+    public long? ResidentBytes(int pid)
+    {
+        var path = $"/proc/{pid}/statm";
+        if (_statm?.Path != path)
+        {
+            _statm?.Dispose();
+            _statm = new ProcFile(path);
+        }
+
+        Span<long> f = stackalloc long[2];
+        return ProcFile.Numbers(_statm.Read(), f) == 2 ? f[1] * PageSize : null;
+    }
+
     /// <summary>Nanoseconds all threads of the process have run, or null when it is gone.</summary>
     public static long? ProcessCpuNanoseconds(int pid)
     {
@@ -17,11 +58,8 @@ public static class LinuxProcStat
             long total = 0;
             foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
             {
-                var schedstat = TryRead(Path.Combine(task, "schedstat"));
-                if (schedstat is not null && long.TryParse(schedstat.AsSpan(0, schedstat.IndexOf(' ')), NumberStyles.None, CultureInfo.InvariantCulture, out var ns))
-                {
-                    total += ns;
-                }
+                using var schedstat = new ProcFile(Path.Combine(task, "schedstat"));
+                total += ProcFile.FirstNumber(schedstat.Read()) ?? 0;
             }
 
             return total;
@@ -32,38 +70,9 @@ public static class LinuxProcStat
         }
     }
 
-    /// <summary>(busy, total) clock ticks of all CPUs since boot, from the first line of /proc/stat.</summary>
-    public static (long Busy, long Total)? SystemTicks()
+    public void Dispose()
     {
-        var line = TryRead("/proc/stat")?.Split('\n', 2)[0];
-        if (line is null || !line.StartsWith("cpu ", StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        var fields = line[4..].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
-        var idle = fields[3] + (fields.Length > 4 ? fields[4] : 0); // idle + iowait
-        var total = fields.Take(8).Sum(); // user nice system idle iowait irq softirq steal; guest time is already in user
-        return (total - idle, total);
-    }
-
-    /// <summary>Resident memory of the process in bytes (VmRSS), or null when it is gone.</summary>
-    public static long? ResidentBytes(int pid)
-    {
-        var status = TryRead($"/proc/{pid}/status");
-        var line = status?.Split('\n').FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return line is null ? null : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-    }
-
-    private static string? TryRead(string path)
-    {
-        try
-        {
-            return File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
+        _stat.Dispose();
+        _statm?.Dispose();
     }
 }

@@ -15,6 +15,8 @@ public sealed class CgroupV1Backend(string root) : ICpuBackend
     private string? _cpu;
     private string? _cpuacct;
     private string? _cpuset;
+    private ProcFile? _usage;
+    private ProcFile? _stat;
 
     public string Name => "cgroup-v1";
 
@@ -86,18 +88,26 @@ public sealed class CgroupV1Backend(string root) : ICpuBackend
 
     public ConfinedUsage? ReadUsage()
     {
-        if (_cpuacct is null || CgroupFiles.Read(Path.Combine(_cpuacct, "cpuacct.usage")) is not { } usage
-            || !long.TryParse(usage.AsSpan().Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var ns))
+        if (_cpuacct is null)
         {
             return null;
         }
 
-        var stat = CgroupFiles.Read(Path.Combine(_cpu!, "cpu.stat"));
-        return new ConfinedUsage(ns, CgroupFiles.Field(stat, "nr_throttled"), CgroupFiles.Field(stat, "throttled_time"));
+        _usage ??= new ProcFile(Path.Combine(_cpuacct, "cpuacct.usage"));
+        _stat ??= new ProcFile(Path.Combine(_cpu!, "cpu.stat"));
+        if (ProcFile.FirstNumber(_usage.Read()) is not { } ns)
+        {
+            return null;
+        }
+
+        var stat = _stat.Read();
+        return new ConfinedUsage(ns, ProcFile.Field(stat, "nr_throttled"u8), ProcFile.Field(stat, "throttled_time"u8));
     }
 
     public void Dispose()
     {
+        _usage?.Dispose();
+        _stat?.Dispose();
         foreach (var group in new[] { _cpu, _cpuacct, _cpuset }.OfType<string>().Distinct())
         {
             CgroupFiles.TryRemove(group);

@@ -16,6 +16,7 @@ public sealed class CgroupV2Backend(string root, string procSelfCgroup = "/proc/
     private readonly string _name = $"llmgw-{Environment.ProcessId}";
     private string? _base;
     private string? _group;
+    private ProcFile? _stat;
 
     public string Name => "cgroup-v2";
 
@@ -125,14 +126,21 @@ public sealed class CgroupV2Backend(string root, string procSelfCgroup = "/proc/
 
     public ConfinedUsage? ReadUsage()
     {
-        var stat = _group is null ? null : CgroupFiles.Read(Path.Combine(_group, "cpu.stat"));
-        return CgroupFiles.Field(stat, "usage_usec") is { } usage
-            ? new ConfinedUsage(usage * 1000, CgroupFiles.Field(stat, "nr_throttled"), CgroupFiles.Field(stat, "throttled_usec") * 1000)
+        if (_group is null)
+        {
+            return null;
+        }
+
+        _stat ??= new ProcFile(Path.Combine(_group, "cpu.stat"));
+        var stat = _stat.Read();
+        return ProcFile.Field(stat, "usage_usec"u8) is { } usage
+            ? new ConfinedUsage(usage * 1000, ProcFile.Field(stat, "nr_throttled"u8), ProcFile.Field(stat, "throttled_usec"u8) * 1000)
             : null;
     }
 
     public void Dispose()
     {
+        _stat?.Dispose();
         if (_group is not null)
         {
             CgroupFiles.TryRemove(_group); // the gateway stays in its leaf: moving back would break the rule above
