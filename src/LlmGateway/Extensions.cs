@@ -4,6 +4,7 @@ using LlmGateway.Model;
 using LlmGateway.Proxy;
 using LlmGateway.Security;
 using LlmGateway.Supervision;
+using LlmGateway.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace LlmGateway;
@@ -36,6 +37,7 @@ public static class Extensions
         services.AddSingleton<CpuSampler>();
         services.AddHostedService(sp => sp.GetRequiredService<CpuSampler>());
 
+        services.AddGatewayTelemetry();
         services.AddSingleton<Admission>();
         services.AddSingleton<UpstreamForwarder>();
         services.AddSingleton<OpenAiEndpoints.Forwarding>();

@@ -5,6 +5,7 @@ using LlmGateway.Model;
 using LlmGateway.Proxy;
 using LlmGateway.Security;
 using LlmGateway.Supervision;
+using LlmGateway.Telemetry;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 
@@ -23,6 +24,7 @@ app.UseSwaggerUI();
 app.MapHealth();
 app.MapOpenAi();
 app.MapAdmin();
+app.MapMetrics();
 
 try
 {

@@ -1,5 +1,6 @@
 using LlmGateway.Cpu.Backends;
 using LlmGateway.Supervision;
+using LlmGateway.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace LlmGateway.Cpu;
@@ -9,10 +10,16 @@ namespace LlmGateway.Cpu;
 /// Percent of the machine, not of one core: 50 means half of all cores, the unit the CPU budget is set in.
 /// Linux only for now (/proc); elsewhere the sampler reports that it has no samples.
 /// </remarks>
-public sealed class CpuSampler(LlamaServerConnection connection, CpuGovernor governor, IOptions<CpuSamplerOptions> options, TimeProvider time) : BackgroundService
+public sealed class CpuSampler(
+    LlamaServerConnection connection, CpuGovernor governor, GatewayMetrics metrics, IOptions<CpuSamplerOptions> options, TimeProvider time) : BackgroundService
 {
     private readonly TimeSpan _interval = TimeSpan.FromMilliseconds(options.Value.IntervalMilliseconds);
-    private readonly int _capacity = Math.Max(1, options.Value.WindowSeconds * 1000 / options.Value.IntervalMilliseconds);
+    private readonly int _windowSamples = Samples(options.Value, TimeSpan.FromSeconds(options.Value.WindowSeconds));
+
+    // Long enough for the configured window and for the metrics' 5-minute one.
+    private readonly int _capacity = Math.Max(Samples(options.Value, TimeSpan.FromSeconds(options.Value.WindowSeconds)), Samples(options.Value, TimeSpan.FromMinutes(5)));
+    private long _peakRss;
+    private int? _peakPid;
     private SlidingWindow? _child;
     private SlidingWindow? _system;
     private long _childRss;
@@ -21,13 +28,20 @@ public sealed class CpuSampler(LlamaServerConnection connection, CpuGovernor gov
     public CpuSnapshot Snapshot() => new(
         options.Value.IntervalMilliseconds,
         options.Value.WindowSeconds,
-        (_child ?? new SlidingWindow(1)).Statistics(),
-        (_system ?? new SlidingWindow(1)).Statistics(),
+        (_child ?? new SlidingWindow(1)).Statistics(_windowSamples),
+        (_system ?? new SlidingWindow(1)).Statistics(_windowSamples),
         Interlocked.Read(ref _childRss),
         connection.State.Pid,
         _confined is null ? "threads" : "cgroup",
         _confined?.ThrottledPeriods,
         _confined?.ThrottledNanoseconds / 1e9);
+
+    /// <summary>The highest RSS llama-server (this start of it) has had while sampled.</summary>
+    public long PeakRssBytes => Interlocked.Read(ref _peakRss);
+
+    /// <summary>Statistics of the child's (or the system's) samples over the newest <paramref name="span"/>.</summary>
+    public WindowStatistics Statistics(TimeSpan span, bool child) =>
+        (child ? _child : _system)?.Statistics(Samples(options.Value, span)) ?? new WindowStatistics(0, 0, 0, 0, 0, 0);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -56,6 +70,8 @@ public sealed class CpuSampler(LlamaServerConnection connection, CpuGovernor gov
         return done.Task;
     }
 
+    private static int Samples(CpuSamplerOptions o, TimeSpan span) => Math.Max(1, (int)(span.TotalMilliseconds / o.IntervalMilliseconds));
+
     private void Run(CancellationToken stoppingToken)
     {
         _child = new SlidingWindow(_capacity);
@@ -72,9 +88,11 @@ public sealed class CpuSampler(LlamaServerConnection connection, CpuGovernor gov
             lastTick = time.GetTimestamp();
 
             var system = proc.SystemTicks();
+            double? systemPercent = null, childPercent = null;
             if (system is { } now && lastSystem is { } before && now.Total > before.Total)
             {
-                _system.Add(100.0 * (now.Busy - before.Busy) / (now.Total - before.Total));
+                systemPercent = 100.0 * (now.Busy - before.Busy) / (now.Total - before.Total);
+                _system.Add(systemPercent.Value);
             }
 
             lastSystem = system;
@@ -86,11 +104,20 @@ public sealed class CpuSampler(LlamaServerConnection connection, CpuGovernor gov
             var childNs = pid is null ? null : _confined?.CpuNanoseconds ?? LinuxProcStat.ProcessCpuNanoseconds(pid.Value);
             if (childNs is { } ns && pid == lastPid)
             {
-                _child.Add(Math.Clamp(100.0 * (ns - lastChildNs) / (elapsedNs * cores), 0, 100));
+                childPercent = Math.Clamp(100.0 * (ns - lastChildNs) / (elapsedNs * cores), 0, 100);
+                _child.Add(childPercent.Value);
             }
 
             (lastPid, lastChildNs) = (childNs is null ? null : pid, childNs ?? 0);
-            Interlocked.Exchange(ref _childRss, pid is { } q ? proc.ResidentBytes(q) ?? 0 : 0);
+            metrics.CpuSampled(childPercent, systemPercent);
+            var rss = pid is { } q ? proc.ResidentBytes(q) ?? 0 : 0;
+            Interlocked.Exchange(ref _childRss, rss);
+            if (pid != _peakPid)
+            {
+                (_peakPid, _peakRss) = (pid, 0);
+            }
+
+            Interlocked.Exchange(ref _peakRss, Math.Max(Interlocked.Read(ref _peakRss), rss));
         }
     }
 }

@@ -18,20 +18,35 @@ public sealed class SlidingWindow(int capacity)
         }
     }
 
-    /// <summary>Mean, p50, p95, p99 and max of the window; all zero when it is empty.</summary>
-    public WindowStatistics Statistics()
+    /// <summary>Mean, p50, p95, p99 and max of the window, or of its newest <paramref name="last"/> samples; all zero when empty.</summary>
+    public WindowStatistics Statistics(int? last = null)
     {
-        double[] sorted;
+        double[] values;
         lock (_lock)
         {
-            sorted = _values[.._count];
+            var n = Math.Min(_count, last ?? _count);
+            values = new double[n];
+            for (var i = 0; i < n; i++)
+            {
+                values[i] = _values[(_next - 1 - i + _values.Length) % _values.Length];
+            }
         }
 
-        if (sorted.Length == 0)
+        return WindowStatistics.Of(values);
+    }
+}
+
+public sealed record WindowStatistics(int Samples, double Mean, double P50, double P95, double P99, double Max)
+{
+    /// <summary>The statistics of <paramref name="values"/> (sorted in place); all zero when there are none.</summary>
+    public static WindowStatistics Of(IList<double> values)
+    {
+        if (values.Count == 0)
         {
             return new WindowStatistics(0, 0, 0, 0, 0, 0);
         }
 
+        var sorted = values as double[] ?? [.. values];
         Array.Sort(sorted);
         return new WindowStatistics(sorted.Length, sorted.Average(), Percentile(sorted, 50), Percentile(sorted, 95), Percentile(sorted, 99), sorted[^1]);
     }
@@ -40,5 +55,3 @@ public sealed class SlidingWindow(int capacity)
     private static double Percentile(double[] sorted, double p) =>
         sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
 }
-
-public sealed record WindowStatistics(int Samples, double Mean, double P50, double P95, double P99, double Max);

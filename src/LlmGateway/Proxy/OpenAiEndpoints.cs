@@ -1,6 +1,7 @@
 using LlmGateway.Model;
 using LlmGateway.Security;
 using LlmGateway.Supervision;
+using LlmGateway.Telemetry;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -11,7 +12,7 @@ public static class OpenAiEndpoints
 {
     public static RouteGroupBuilder MapOpenAi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/v1").WithTags("OpenAI").AddEndpointFilter<ApiKeyFilter>();
+        var group = routes.MapGroup("/v1").WithTags("OpenAI").AddEndpointFilter<RequestMetricsFilter>().AddEndpointFilter<ApiKeyFilter>();
 
         group.MapPost("/chat/completions", (HttpContext c, Forwarding f) => f.HandleAsync(c, OpenAiOperation.ChatCompletions, "/v1/chat/completions"))
             .WithSummary("Chat completion, streamed (stream: true) as server-sent events or not");
@@ -38,7 +39,7 @@ public static class OpenAiEndpoints
     /// <summary>The shared path of every forwarded POST: read and check, wait for a slot, forward.</summary>
     public sealed class Forwarding(
         ServedModel model, Admission admission, UpstreamForwarder forwarder, IOptions<ProxyOptions> options,
-        IOptions<LlamaServerOptions> server, LlamaServerConnection connection)
+        IOptions<LlamaServerOptions> server, LlamaServerConnection connection, TimeProvider time)
     {
         public async Task HandleAsync(HttpContext context, OpenAiOperation operation, string path)
         {
@@ -63,7 +64,11 @@ public static class OpenAiEndpoints
                 return;
             }
 
+            var record = context.Features.Get<RequestRecord>();
+            record?.Stream = request!.Stream;
+            var queued = time.GetTimestamp();
             using var slot = await admission.EnterAsync(ct);
+            record?.QueueWait = time.GetElapsedTime(queued);
             if (slot is null)
             {
                 if (!ct.IsCancellationRequested)

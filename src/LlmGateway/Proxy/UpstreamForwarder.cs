@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.Http.Headers;
 using LlmGateway.Supervision;
+using LlmGateway.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
@@ -13,7 +14,7 @@ namespace LlmGateway.Proxy;
 /// that leaves closes the upstream connection and llama-server stops generating.
 /// Nothing is retried: once the body reached llama-server, the work may have begun.
 /// </remarks>
-public sealed partial class UpstreamForwarder(LlamaServerConnection connection, IOptions<ProxyOptions> options, ILogger<UpstreamForwarder> logger)
+public sealed partial class UpstreamForwarder(LlamaServerConnection connection, IOptions<ProxyOptions> options, TimeProvider time, ILogger<UpstreamForwarder> logger)
 {
     private static readonly MediaTypeHeaderValue Json = new("application/json");
     private readonly TimeSpan _idleTimeout = TimeSpan.FromSeconds(options.Value.IdleTimeoutSeconds);
@@ -121,6 +122,8 @@ public sealed partial class UpstreamForwarder(LlamaServerConnection connection, 
         }
 
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        var record = context.Features.Get<RequestRecord>();
+        var usage = record is null || !response.IsSuccessStatusCode ? null : new UsageCapture(streaming);
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
@@ -129,12 +132,22 @@ public sealed partial class UpstreamForwarder(LlamaServerConnection connection, 
             while ((read = await upstream.ReadAsync(buffer, activity.Token)) > 0)
             {
                 activity.CancelAfter(_idleTimeout);
-                await http.Body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted);
+                var chunk = buffer.AsMemory(0, read);
+                await http.Body.WriteAsync(chunk, context.RequestAborted);
                 if (streaming)
                 {
                     await http.Body.FlushAsync(context.RequestAborted);
                 }
+
+                if (record is not null && record.FirstContent is null && (!streaming || UsageCapture.HasContent(chunk.Span)))
+                {
+                    record.FirstContent = time.GetTimestamp();
+                }
+
+                usage?.Add(chunk.Span);
             }
+
+            record?.Usage = usage?.Result();
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
         {
@@ -143,6 +156,7 @@ public sealed partial class UpstreamForwarder(LlamaServerConnection connection, 
                 // The answer has started: a status can no longer say it failed. Aborting the connection makes
                 // the client see an error instead of a truncated answer that looks complete.
                 LogAbortedMidResponse(logger, e.Message);
+                record?.Broken = true;
                 context.Abort();
             }
         }

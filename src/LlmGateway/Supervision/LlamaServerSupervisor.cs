@@ -4,6 +4,7 @@ using CliWrap;
 using LlmGateway.Cpu;
 using LlmGateway.Cpu.Backends;
 using LlmGateway.Model;
+using LlmGateway.Telemetry;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
@@ -21,6 +22,7 @@ public sealed partial class LlamaServerSupervisor(
     ServedModel model,
     IOptions<LlamaServerOptions> options,
     CpuGovernor governor,
+    GatewayMetrics metrics,
     ILoggerFactory loggers,
     TimeProvider time) : BackgroundService
 {
@@ -162,6 +164,7 @@ public sealed partial class LlamaServerSupervisor(
             }
 
             LogReady(_logger, generation, pid, time.GetElapsedTime(started).TotalSeconds);
+            metrics.ChildStarted(time.GetElapsedTime(started));
             Publish(ChildStatus.Ready, null, pid, tail, endpoint);
             var result = await run;
             throw Crashed($"llama-server exited with code {result.ExitCode} after {result.RunTime.TotalSeconds:F0} s", tail);

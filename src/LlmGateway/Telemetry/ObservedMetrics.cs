@@ -1,0 +1,62 @@
+using System.Diagnostics.Metrics;
+using LlmGateway.Cpu;
+using LlmGateway.Model;
+using LlmGateway.Proxy;
+using LlmGateway.Supervision;
+
+namespace LlmGateway.Telemetry;
+
+/// <summary>Instruments read at scrape time: windowed CPU and latency percentiles, the budget, the child's state and memory.</summary>
+/// <remarks>
+/// The percentiles are gauges because a dashboard reader wants "p99 CPU over the last minute" as a number,
+/// not a histogram_quantile over buckets that cannot resolve 50 % from 52 %.
+/// </remarks>
+public sealed class ObservedMetrics
+{
+    private static readonly (string Name, TimeSpan Span)[] Windows = [("1m", TimeSpan.FromMinutes(1)), ("5m", TimeSpan.FromMinutes(5))];
+
+    public ObservedMetrics(
+        IMeterFactory meters, GatewayMetrics metrics, CpuSampler sampler, CpuGovernor governor,
+        LlamaServerConnection connection, Admission admission, ServedModel model)
+    {
+        var meter = meters.Create(GatewayMetrics.MeterName);
+        KeyValuePair<string, object?> modelTag = new("model", model.Id);
+        meter.CreateObservableGauge("llmgw_queue_length", () => new Measurement<int>(admission.Waiting, modelTag), "{request}", "Requests waiting for a llama-server slot");
+        meter.CreateObservableGauge("llmgw_child_up", () => connection.State.IsReady ? 1 : 0, "1", "1 while llama-server is ready");
+        meter.CreateObservableGauge("llmgw_child_crash_loop", () => connection.State.Status == ChildStatus.Failed ? 1 : 0, "1", "1 when llama-server failed for good (restarts stopped)");
+        meter.CreateObservableCounter("llmgw_child_starts", () => (long)connection.State.Starts, "{start}", "llama-server starts");
+        meter.CreateObservableCounter("llmgw_child_restarts", () => (long)Math.Max(0, connection.State.Starts - 1), "{restart}", "llama-server restarts after it exited");
+        meter.CreateObservableGauge("llmgw_child_memory_rss_bytes", () => sampler.Snapshot().ChildRssBytes, "By", "llama-server's resident memory");
+        meter.CreateObservableGauge("llmgw_child_memory_peak_rss_bytes", () => sampler.PeakRssBytes, "By", "llama-server's highest resident memory seen");
+        meter.CreateObservableGauge("llmgw_cpu_budget_ratio", () => governor.Plan.BudgetPercent / 100.0, "1", "The CPU budget, 0 to 1 of the machine");
+        meter.CreateObservableGauge("llmgw_cpu_cap_ratio", () => governor.Plan.CapPercent is { } cap ? [new Measurement<double>(cap / 100)] : Array.Empty<Measurement<double>>(), "1", "The hard CPU cap, 0 to 1 of the machine");
+        meter.CreateObservableCounter("llmgw_child_cpu_throttled_seconds", () => sampler.Snapshot().ThrottledSeconds is { } s ? [new Measurement<double>(s)] : Array.Empty<Measurement<double>>(), "s", "Time the kernel held llama-server back at its cap");
+        meter.CreateObservableCounter("llmgw_child_cpu_throttled_periods", () => sampler.Snapshot().ThrottledPeriods is { } p ? [new Measurement<long>(p)] : Array.Empty<Measurement<long>>(), "{period}", "Cap periods in which llama-server was throttled");
+        meter.CreateObservableGauge("llmgw_child_cpu_window_ratio", () => Cpu(sampler, child: true), "1", "llama-server's CPU over the window, 0 to 1 of the machine");
+        meter.CreateObservableGauge("llmgw_system_cpu_window_ratio", () => Cpu(sampler, child: false), "1", "The machine's CPU over the window, 0 to 1");
+        meter.CreateObservableGauge("llmgw_request_duration_window_seconds", () => Latency(metrics.Durations), "s", "Duration of the successful requests that ended within the window");
+        meter.CreateObservableGauge("llmgw_time_to_first_token_window_seconds", () => Latency(metrics.FirstTokens), "s", "Time to first token of the successful requests that ended within the window");
+        meter.CreateObservableGauge("llmgw_latency_p99_p50_ratio", () => TailRatio(metrics.Durations), "1", "p99 over p50 of request duration in the window: the invisible target is under 2");
+    }
+
+    private static IEnumerable<Measurement<double>> Cpu(CpuSampler sampler, bool child) =>
+        Windows.SelectMany(w => sampler.Statistics(w.Span, child) is { Samples: > 0 } s ? Stats(s, w.Name, 0.01) : []);
+
+    private static IEnumerable<Measurement<double>> Latency(LatencyWindow window) =>
+        Windows.SelectMany(w => window.Statistics(w.Span) is { } s ? Stats(s, w.Name, 1) : []);
+
+    private static IEnumerable<Measurement<double>> TailRatio(LatencyWindow window) =>
+        Windows.Select(w => (w.Name, Stats: window.Statistics(w.Span)))
+            .Where(x => x.Stats is { P50: > 0 })
+            .Select(x => new Measurement<double>(x.Stats!.P99 / x.Stats.P50, new KeyValuePair<string, object?>("window", x.Name)));
+
+    private static IEnumerable<Measurement<double>> Stats(WindowStatistics s, string window, double scale)
+    {
+        KeyValuePair<string, object?> w = new("window", window);
+        yield return new(s.Mean * scale, w, new("stat", "mean"));
+        yield return new(s.P50 * scale, w, new("stat", "p50"));
+        yield return new(s.P95 * scale, w, new("stat", "p95"));
+        yield return new(s.P99 * scale, w, new("stat", "p99"));
+        yield return new(s.Max * scale, w, new("stat", "max"));
+    }
+}
