@@ -1,0 +1,108 @@
+using System.ClientModel;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using OpenAI;
+using OpenAI.Chat;
+
+namespace LlmGateway.Tests;
+
+/// <summary>/metrics agrees with what happened: the requests made, the tokens the client was told, the order of times.</summary>
+public sealed partial class MetricsTests
+{
+    [Fact]
+    public async Task Metrics_CountTheRequests_AndTheTokensTheClientSaw()
+    {
+        await using var gateway = await GatewayProcess.StartAsync();
+        var chat = new ChatClient(await gateway.ModelIdAsync(), new ApiKeyCredential("unused"),
+            new OpenAIClientOptions { Endpoint = new Uri(gateway.BaseUri, "/v1") });
+        var before = await ScrapeAsync(gateway);
+
+        long prompt = 0, completion = 0;
+        for (var i = 0; i < 3; i++)
+        {
+            ChatCompletion answer = await chat.CompleteChatAsync([new UserChatMessage($"Say hello {i}.")], new ChatCompletionOptions { MaxOutputTokenCount = 8 });
+            (prompt, completion) = (prompt + answer.Usage.InputTokenCount, completion + answer.Usage.OutputTokenCount);
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage($"Count {i}.")], new ChatCompletionOptions { MaxOutputTokenCount = 16 }))
+            {
+                if (update.Usage is { } usage)
+                {
+                    (prompt, completion) = (prompt + usage.InputTokenCount, completion + usage.OutputTokenCount);
+                }
+            }
+        }
+
+        var unknown = new ChatClient("no-such-model", new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(gateway.BaseUri, "/v1") });
+        await Assert.ThrowsAsync<ClientResultException>(() => unknown.CompleteChatAsync([new UserChatMessage("Hi.")]));
+        var after = await ScrapeAsync(gateway);
+        double Delta(string series) => after.GetValueOrDefault(series) - before.GetValueOrDefault(series);
+
+        var model = await gateway.ModelIdAsync();
+        var chatLabels = $"endpoint=\"chat_completions\",model=\"{model}\"";
+        Assert.Equal(3, Delta($"llmgw_requests_total{{{chatLabels},outcome=\"ok\",status_class=\"2xx\",stream=\"false\"}}"));
+        Assert.Equal(3, Delta($"llmgw_requests_total{{{chatLabels},outcome=\"ok\",status_class=\"2xx\",stream=\"true\"}}"));
+        Assert.Equal(1, Delta($"llmgw_requests_total{{{chatLabels},outcome=\"not_found\",status_class=\"4xx\",stream=\"false\"}}"));
+        Assert.Equal(prompt, Delta($"llmgw_prompt_tokens_total{{{chatLabels}}}"));
+        Assert.Equal(completion, Delta($"llmgw_completion_tokens_total{{{chatLabels}}}"));
+        Assert.True(completion > 0);
+
+        foreach (var stream in new[] { "true", "false" })
+        {
+            var ttft = Delta($"llmgw_time_to_first_token_seconds_sum{{{chatLabels},stream=\"{stream}\"}}");
+            var total = Delta($"llmgw_request_duration_seconds_sum{{{chatLabels},status_class=\"2xx\",stream=\"{stream}\"}}");
+            Assert.Equal(3, Delta($"llmgw_time_to_first_token_seconds_count{{{chatLabels},stream=\"{stream}\"}}"));
+            Assert.True(ttft > 0 && ttft <= total, $"stream={stream}: time to first token {ttft} s against duration {total} s");
+        }
+
+        Assert.Equal(6, Delta($"llmgw_decode_duration_seconds_count{{{chatLabels}}}"));
+        Assert.Equal(0, after[$"llmgw_requests_in_flight{{model=\"{model}\"}}"]);
+        Assert.Equal(1, after["llmgw_child_up"]);
+        Assert.True(after["llmgw_child_memory_rss_bytes"] > 10_000_000);
+        Assert.True(after["llmgw_child_cpu_window_ratio{stat=\"max\",window=\"1m\"}"] > 0, "no CPU was seen while generating");
+        Assert.Equal(1, after["llmgw_cpu_budget_ratio"]); // the tests' Fast profile
+    }
+
+    [Fact]
+    public async Task LlamaServersOwnMetrics_AreInTheSameScrape()
+    {
+        await using var gateway = await GatewayProcess.StartAsync();
+        var chat = new ChatClient(await gateway.ModelIdAsync(), new ApiKeyCredential("unused"),
+            new OpenAIClientOptions { Endpoint = new Uri(gateway.BaseUri, "/v1") });
+        ChatCompletion answer = await chat.CompleteChatAsync([new UserChatMessage("Hi.")], new ChatCompletionOptions { MaxOutputTokenCount = 4 });
+
+        // llama-server is polled every 5 s.
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        Dictionary<string, double> metrics;
+        do
+        {
+            await Task.Delay(500);
+            metrics = await ScrapeAsync(gateway);
+        }
+        while (metrics.GetValueOrDefault("llamacpp_tokens_predicted_total") < answer.Usage.OutputTokenCount && DateTime.UtcNow < deadline);
+
+        Assert.Equal(answer.Usage.OutputTokenCount, metrics.GetValueOrDefault("llamacpp_tokens_predicted_total"));
+        Assert.Contains("llamacpp_requests_processing", metrics.Keys);
+    }
+
+    /// <summary>Every sample of /metrics by its series (name and labels, without the exporter's otel_scope_name), summed over nothing.</summary>
+    private static async Task<Dictionary<string, double>> ScrapeAsync(GatewayProcess gateway)
+    {
+        var text = await gateway.Http.GetStringAsync("/metrics");
+        Dictionary<string, double> series = [];
+        foreach (Match m in Sample().Matches(text))
+        {
+            var labels = string.Join(',', m.Groups["labels"].Value.Split(',', StringSplitOptions.RemoveEmptyEntries)
+                .Where(l => !l.StartsWith("otel_scope_name=", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+            series[labels.Length == 0 ? m.Groups["name"].Value : $"{m.Groups["name"].Value}{{{labels}}}"] =
+                double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture);
+        }
+
+        return series;
+    }
+
+    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[^}]*)\})? (?<value>\S+)", RegexOptions.Multiline)]
+    private static partial Regex Sample();
+}
