@@ -27,7 +27,7 @@ public sealed partial class CpuGovernor : IDisposable
     {
         _options = options.Value;
         _logger = logger;
-        Plan = CpuPlanner.Plan(_options, CpuTopology.AvailableCpus());
+        Plan = CpuPlanner.Plan(_options, CpuTopology.AvailableCpus(), CpuTopology.CgroupLimitCores(_options.CgroupRoot));
         NextPlan = Plan;
         var section = configuration.GetSection(CpuOptions.Section);
         _reload = ChangeToken.OnChange(section.GetReloadToken, () => Reload(section));
@@ -206,7 +206,7 @@ public sealed partial class CpuGovernor : IDisposable
             return;
         }
 
-        var next = CpuPlanner.Plan(options, CpuTopology.AvailableCpus());
+        var next = CpuPlanner.Plan(options, CpuTopology.AvailableCpus(), CpuTopology.CgroupLimitCores(options.CgroupRoot));
         lock (_lock)
         {
             if (next.CapPercent != Plan.CapPercent || next.CapPeriodMicroseconds != Plan.CapPeriodMicroseconds)
@@ -227,7 +227,7 @@ public sealed partial class CpuGovernor : IDisposable
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "CPU plan: {Budget} % of {Cores} cores ({Profile}, {Mode}) by {Backend}: {Parts}")]
-    private static partial void LogPlan(ILogger logger, int budget, int cores, CpuProfile profile, CpuMode mode, string backend, string parts);
+    private static partial void LogPlan(ILogger logger, int budget, double cores, CpuProfile profile, CpuMode mode, string backend, string parts);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "CPU backend {Backend} is not available: {Reason}")]
     private static partial void LogRefused(ILogger logger, string backend, string reason);
@@ -256,7 +256,7 @@ public sealed record CpuPlanReport(
     string Profile,
     int BudgetPercent,
     string Mode,
-    int Cores,
+    double Cores,
     int Threads,
     int ThreadsBatch,
     string Cpus,

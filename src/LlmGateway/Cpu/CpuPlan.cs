@@ -1,7 +1,10 @@
 namespace LlmGateway.Cpu;
 
 /// <summary>What the budget means on this machine: the numbers every backend enforces.</summary>
-/// <param name="Cores">The CPUs this process may use; percentages are of all of them together.</param>
+/// <param name="Cores">
+/// The machine's capacity in cores, which percentages are of: the CPUs this process may use, or less when its
+/// cgroup limits CPU time (a container with --cpus 1.5).
+/// </param>
 /// <param name="Cpus">The CPUs llama-server may run on (affinity or cpuset).</param>
 /// <param name="CapPercent">Hard ceiling in percent of the machine; null for none.</param>
 /// <param name="Yield">Run at idle priority: only CPU nobody else wants.</param>
@@ -9,7 +12,7 @@ public sealed record CpuPlan(
     CpuProfile Profile,
     int BudgetPercent,
     CpuMode Mode,
-    int Cores,
+    double Cores,
     int Threads,
     int ThreadsBatch,
     IReadOnlyList<int> Cpus,

@@ -17,12 +17,13 @@ public static class CpuPlanner
         _ => (50, CpuMode.Cap),
     };
 
-    public static CpuPlan Plan(CpuOptions o, IReadOnlyList<int> available)
+    /// <param name="limitCores">CPU time the gateway's own cgroup allows, in cores (<see cref="CpuTopology.CgroupLimitCores"/>).</param>
+    public static CpuPlan Plan(CpuOptions o, IReadOnlyList<int> available, double? limitCores = null)
     {
         var (presetBudget, presetMode) = Preset(o.Profile);
         var budget = o.BudgetPercent ?? presetBudget;
         var mode = o.Mode ?? presetMode;
-        var cores = available.Count;
+        var cores = Math.Min(available.Count, limitCores ?? double.MaxValue);
         var budgetCores = Math.Max(1, (int)Math.Floor(budget * cores / 100.0 + 1e-9));
 
         var threads = o.Threads ?? budgetCores;
@@ -30,7 +31,7 @@ public static class CpuPlanner
         IReadOnlyList<int> cpus = !string.IsNullOrWhiteSpace(o.Cpus) && CpuList.TryParse(o.Cpus, out var chosen)
             ? chosen
             // The last CPUs: CPU 0 is where interrupts and most of the system's housekeeping land.
-            : [.. available.TakeLast(Math.Min(cores, Math.Max(threads, threadsBatch)))];
+            : [.. available.TakeLast(Math.Min(available.Count, Math.Max(threads, threadsBatch)))];
 
         double? cap = mode.HasFlag(CpuMode.Cap) ? o.CapPercent ?? budget : o.CapPercent;
         if (cap >= 100)

@@ -77,7 +77,7 @@ public sealed class CpuSampler(
         _child = new SlidingWindow(_capacity);
         _system = new SlidingWindow(_capacity);
         using var proc = new LinuxProcStat();
-        var cores = Environment.ProcessorCount;
+        var cores = governor.Plan.Cores; // the machine as the budget sees it, a container's CPU limit included
         int? lastPid = null;
         long lastChildNs = 0;
         var lastSystem = proc.SystemTicks();

@@ -87,7 +87,7 @@ public sealed class WindowsJobBackend(KillOnCloseJob job) : ICpuBackend
     }
 
     /// <summary>The plan's cap is a percent of its cores; the job's rate is of every processor the machine has.</summary>
-    internal static double PercentOfMachine(double percentOfCores, int cores, int machineProcessors) =>
+    internal static double PercentOfMachine(double percentOfCores, double cores, int machineProcessors) =>
         machineProcessors > cores ? percentOfCores * cores / machineProcessors : percentOfCores;
 
     private uint? ApplyCap(CpuPlan plan)
