@@ -16,6 +16,8 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.Configuration.AddEnvironmentVariables("ASPNETCORE_").AddCommandLine(args);
 // Loopback unless told otherwise: the weakest of all sources, so any of them can change it.
 builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = [new("urls", "http://127.0.0.1:8080")] });
+// As a Windows service (deploy/windows): service lifetime and the event log; a no-op everywhere else.
+builder.Services.AddWindowsService(o => o.ServiceName = "LlmGateway");
 builder.AddGatewayServices();
 var app = builder.Build();
 
