@@ -133,11 +133,9 @@ public sealed partial class UpstreamForwarder(LlamaServerConnection connection, 
             {
                 activity.CancelAfter(_idleTimeout);
                 var chunk = buffer.AsMemory(0, read);
+                // Kestrel sends what WriteAsync gets at once when buffering is off: each SSE event leaves as it
+                // came, with no flush of its own.
                 await http.Body.WriteAsync(chunk, context.RequestAborted);
-                if (streaming)
-                {
-                    await http.Body.FlushAsync(context.RequestAborted);
-                }
 
                 if (record is not null && record.FirstContent is null && (!streaming || UsageCapture.HasContent(chunk.Span)))
                 {
