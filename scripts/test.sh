@@ -7,7 +7,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 started=$SECONDS
 
 command -v dotnet >/dev/null || die "the .NET 10 SDK is required: https://dot.net"
-require_tools cpulimit:cpulimit   # the CPU governance tests run the cpulimit backend
+require_tools cpulimit:cpulimit prometheus:prometheus   # cpulimit: the CPU governance tests; prometheus (with promtool): PrometheusTests
 LLMGW_LLAMA_BIN=$("$root/native/build-llama.sh")
 LLMGW_LLAMA_SRC=$("$root/native/fetch-llama-source.sh")
 LLMGW_TEST_MODEL=$("$root/scripts/synthetic-model.sh" tiny)

@@ -8,7 +8,7 @@ namespace LlmGateway.Telemetry;
 /// <summary>llama-server's own metrics (llamacpp:*), re-exported as llamacpp_* so one scrape of the gateway sees both.</summary>
 /// <remarks>
 /// Polled every few seconds rather than at scrape time: instruments are read synchronously, and a scrape must
-/// not wait on llama-server. Instruments are made as names first appear, counters as counters, the rest as gauges.
+/// not wait on llama-server. Instruments are made as names first appear, counters as counters, the rest as gauges; names keep llama-server's.
 /// </remarks>
 public sealed partial class LlamaCppMetrics(LlamaServerConnection connection, IMeterFactory meters, ILogger<LlamaCppMetrics> logger, TimeProvider time)
     : BackgroundService
@@ -81,7 +81,8 @@ public sealed partial class LlamaCppMetrics(LlamaServerConnection connection, IM
             {
                 if (_instruments.Add(name))
                 {
-                    var isCounter = types.GetValueOrDefault(line[..space]) == "counter";
+                    // A "counter" without _total (n_tokens_max is a high-water mark) stays a gauge, so its name stays llama-server's.
+                    var isCounter = types.GetValueOrDefault(line[..space]) == "counter" && name.EndsWith("_total", StringComparison.Ordinal);
                     if (isCounter)
                     {
                         _meter.CreateObservableCounter(name, () => _values.GetValueOrDefault(name), null, "llama-server's " + line[..space]);
