@@ -22,12 +22,16 @@ run() {
     ASPNETCORE_URLS=http://127.0.0.1:$port dotnet "$root/src/LlmGateway/bin/Release/net10.0/LlmGateway.dll" >/dev/null 2>&1 &
   gateway_pid=$!
   for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
+  curl -sf "http://127.0.0.1:$port/ready" >/dev/null || die "the gateway did not become ready on port $port"
   sleep 3   # start-up work (JIT, first requests) settles
   local a b
   a=$(awk '{print $14 + $15}' "/proc/$gateway_pid/stat")
   sleep "$seconds"
   b=$(awk '{print $14 + $15}' "/proc/$gateway_pid/stat")
-  kill "$gateway_pid"; wait "$gateway_pid" 2>/dev/null || true; gateway_pid=""
+  kill "$gateway_pid"
+  for _ in $(seq 100); do kill -0 "$gateway_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$gateway_pid" 2>/dev/null || true
+  wait "$gateway_pid" 2>/dev/null || true; gateway_pid=""
   python3 -c "print(f'{($b - $a) / $hz / $seconds * 100:.2f}')"
 }
 

@@ -17,6 +17,8 @@ log "set-up done in $((SECONDS - started)) s; running the tests"
 
 log "native launcher tests"
 bash "$root/tests/native/launcher-test.sh"
+log "deployment tests"
+bash "$root/tests/deploy/deploy-test.sh"
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT

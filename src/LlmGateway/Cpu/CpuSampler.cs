@@ -82,6 +82,8 @@ public sealed class CpuSampler(
         long lastChildNs = 0;
         var lastSystem = proc.SystemTicks();
         var lastTick = time.GetTimestamp();
+        long tick = 0;
+        var slowEvery = Math.Max(1, 1000 / options.Value.IntervalMilliseconds);
         while (!stoppingToken.WaitHandle.WaitOne(_interval))
         {
             var elapsedNs = time.GetElapsedTime(lastTick).Ticks * 100.0;
@@ -110,6 +112,12 @@ public sealed class CpuSampler(
 
             (lastPid, lastChildNs) = (childNs is null ? null : pid, childNs ?? 0);
             metrics.CpuSampled(childPercent, systemPercent);
+            // Memory moves slowly: about once a second is enough, and at once for a new child.
+            if (tick++ % slowEvery != 0 && pid == _peakPid)
+            {
+                continue;
+            }
+
             var rss = pid is { } q ? proc.ResidentBytes(q) ?? 0 : 0;
             Interlocked.Exchange(ref _childRss, rss);
             if (pid != _peakPid)

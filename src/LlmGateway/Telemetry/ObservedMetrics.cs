@@ -10,8 +10,9 @@ namespace LlmGateway.Telemetry;
 /// <remarks>
 /// The percentiles are gauges because a dashboard reader wants "p99 CPU over the last minute" as a number,
 /// not a histogram_quantile over buckets that cannot resolve 50 % from 52 %.
+/// A hosted service only to be made when the host starts: after start-up validation, before the first scrape.
 /// </remarks>
-public sealed class ObservedMetrics
+public sealed class ObservedMetrics : IHostedService
 {
     private static readonly (string Name, TimeSpan Span)[] Windows = [("1m", TimeSpan.FromMinutes(1)), ("5m", TimeSpan.FromMinutes(5))];
 
@@ -38,6 +39,10 @@ public sealed class ObservedMetrics
         meter.CreateObservableGauge("llmgw_time_to_first_token_window_seconds", () => Latency(metrics.FirstTokens), "s", "Time to first token of the successful requests that ended within the window");
         meter.CreateObservableGauge("llmgw_latency_p99_p50_ratio", () => TailRatio(metrics.Durations), "1", "p99 over p50 of request duration in the window: the invisible target is under 2");
     }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     private static IEnumerable<Measurement<double>> Cpu(CpuSampler sampler, bool child) =>
         Windows.SelectMany(w => sampler.Statistics(w.Span, child) is { Samples: > 0 } s ? Stats(s, w.Name, 0.01) : []);

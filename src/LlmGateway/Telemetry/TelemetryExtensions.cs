@@ -17,7 +17,7 @@ public static class TelemetryExtensions
     public static IServiceCollection AddGatewayTelemetry(this IServiceCollection services)
     {
         services.AddSingleton<GatewayMetrics>();
-        services.AddSingleton<ObservedMetrics>();
+        services.AddHostedService<ObservedMetrics>();
         services.AddSingleton<RequestMetricsFilter>();
         services.AddSingleton<LlamaCppMetrics>();
         services.AddHostedService(sp => sp.GetRequiredService<LlamaCppMetrics>());
@@ -40,10 +40,9 @@ public static class TelemetryExtensions
         return services;
     }
 
-    /// <summary>GET /metrics; the observed instruments register with the meter when first resolved, so they are resolved here.</summary>
+    /// <summary>GET /metrics in Prometheus' text format.</summary>
     public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder routes)
     {
-        _ = routes.ServiceProvider.GetRequiredService<ObservedMetrics>();
         routes.MapPrometheusScrapingEndpoint().WithTags("Telemetry");
         return routes;
     }
