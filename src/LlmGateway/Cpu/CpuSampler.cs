@@ -36,6 +36,11 @@ public sealed class CpuSampler(
         _confined?.ThrottledPeriods,
         _confined?.ThrottledNanoseconds / 1e9);
 
+    public long ChildRssBytes => Interlocked.Read(ref _childRss);
+
+    /// <summary>The cgroup's throttling counters, when the backend has a cgroup.</summary>
+    public ConfinedUsage? Confined => _confined;
+
     /// <summary>The highest RSS llama-server (this start of it) has had while sampled.</summary>
     public long PeakRssBytes => Interlocked.Read(ref _peakRss);
 

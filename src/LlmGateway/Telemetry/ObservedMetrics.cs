@@ -27,12 +27,12 @@ public sealed class ObservedMetrics : IHostedService
         meter.CreateObservableGauge("llmgw_child_crash_loop", () => connection.State.Status == ChildStatus.Failed ? 1 : 0, "1", "1 when llama-server failed for good (restarts stopped)");
         meter.CreateObservableCounter("llmgw_child_starts", () => (long)connection.State.Starts, "{start}", "llama-server starts");
         meter.CreateObservableCounter("llmgw_child_restarts", () => (long)Math.Max(0, connection.State.Starts - 1), "{restart}", "llama-server restarts after it exited");
-        meter.CreateObservableGauge("llmgw_child_memory_rss_bytes", () => sampler.Snapshot().ChildRssBytes, "By", "llama-server's resident memory");
+        meter.CreateObservableGauge("llmgw_child_memory_rss_bytes", () => sampler.ChildRssBytes, "By", "llama-server's resident memory");
         meter.CreateObservableGauge("llmgw_child_memory_peak_rss_bytes", () => sampler.PeakRssBytes, "By", "llama-server's highest resident memory seen");
         meter.CreateObservableGauge("llmgw_cpu_budget_ratio", () => governor.Plan.BudgetPercent / 100.0, "1", "The CPU budget, 0 to 1 of the machine");
         meter.CreateObservableGauge("llmgw_cpu_cap_ratio", () => governor.Plan.CapPercent is { } cap ? [new Measurement<double>(cap / 100)] : Array.Empty<Measurement<double>>(), "1", "The hard CPU cap, 0 to 1 of the machine");
-        meter.CreateObservableCounter("llmgw_child_cpu_throttled_seconds", () => sampler.Snapshot().ThrottledSeconds is { } s ? [new Measurement<double>(s)] : Array.Empty<Measurement<double>>(), "s", "Time the kernel held llama-server back at its cap");
-        meter.CreateObservableCounter("llmgw_child_cpu_throttled_periods", () => sampler.Snapshot().ThrottledPeriods is { } p ? [new Measurement<long>(p)] : Array.Empty<Measurement<long>>(), "{period}", "Cap periods in which llama-server was throttled");
+        meter.CreateObservableCounter("llmgw_child_cpu_throttled_seconds", () => sampler.Confined?.ThrottledNanoseconds is { } ns ? [new Measurement<double>(ns / 1e9)] : Array.Empty<Measurement<double>>(), "s", "Time the kernel held llama-server back at its cap");
+        meter.CreateObservableCounter("llmgw_child_cpu_throttled_periods", () => sampler.Confined?.ThrottledPeriods is { } p ? [new Measurement<long>(p)] : Array.Empty<Measurement<long>>(), "{period}", "Cap periods in which llama-server was throttled");
         meter.CreateObservableGauge("llmgw_child_cpu_window_ratio", () => Cpu(sampler, child: true), "1", "llama-server's CPU over the window, 0 to 1 of the machine");
         meter.CreateObservableGauge("llmgw_system_cpu_window_ratio", () => Cpu(sampler, child: false), "1", "The machine's CPU over the window, 0 to 1");
         meter.CreateObservableGauge("llmgw_request_duration_window_seconds", () => Latency(metrics.Durations), "s", "Duration of the successful requests that ended within the window");
