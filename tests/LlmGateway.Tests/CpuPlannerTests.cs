@@ -85,6 +85,17 @@ public sealed class CpuPlannerTests
     }
 
     [Theory]
+    [InlineData(CpuProfile.Invisible, CpuPriority.Normal, false)]
+    [InlineData(CpuProfile.Balanced, CpuPriority.Idle, true)]
+    public void Priority_OverridesWhatTheModeWouldGive(CpuProfile profile, CpuPriority priority, bool yields)
+    {
+        var plan = CpuPlanner.Plan(new CpuOptions { Profile = profile, Priority = priority }, TwoCores);
+
+        Assert.Equal(yields, plan.Yield);
+        Assert.NotNull(plan.CapPercent); // the cap is the mode's, untouched
+    }
+
+    [Theory]
     [InlineData("0-1,3", "0,1,3")]
     [InlineData("2", "2")]
     [InlineData(" 4 - 4 ", null)]

@@ -30,6 +30,9 @@ public sealed class CpuOptions
     /// <summary>Expert: the hard cap in percent of the machine. Empty: the budget, when the mode caps.</summary>
     public double? CapPercent { get; set; }
 
+    /// <summary>Expert: Normal or Idle (only CPU nobody else wants). Empty: Idle when the mode yields.</summary>
+    public CpuPriority? Priority { get; set; }
+
     /// <summary>The cap's accounting period. Shorter periods give smoother CPU but slower decoding (research: 10 ms cost 2x).</summary>
     public int CapPeriodMicroseconds { get; set; } = 100_000;
 
@@ -59,6 +62,14 @@ public enum CpuProfile
 
     /// <summary>No preset: BudgetPercent and Mode say it all.</summary>
     Custom,
+}
+
+public enum CpuPriority
+{
+    Normal,
+
+    /// <summary>SCHED_IDLE on Linux, the idle priority class on Windows, background QoS on macOS.</summary>
+    Idle,
 }
 
 [Flags]

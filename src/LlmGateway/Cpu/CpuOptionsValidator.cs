@@ -22,6 +22,7 @@ public sealed class CpuOptionsValidator : IValidateOptions<CpuOptions>
         var cores = available.Count;
         Check(Enum.IsDefined(o.Profile), $"{S}:Profile must be Invisible, Balanced, Fast or Custom, not {o.Profile}.");
         Check(o.Mode is null || Enum.IsDefined(o.Mode.Value), $"{S}:Mode must be None, Cap, Yield or CapAndYield, not {o.Mode}.");
+        Check(o.Priority is null || Enum.IsDefined(o.Priority.Value), $"{S}:Priority must be Normal or Idle, not {o.Priority}.");
         Check(Enum.IsDefined(o.Backend), $"{S}:Backend must be Auto, CgroupV2, CgroupV1, Scheduler, WindowsJob, Cpulimit or None, not {o.Backend}.");
         Check(o.BudgetPercent is null or (>= 1 and <= 100), $"{S}:BudgetPercent must be 1 to 100 (percent of the whole machine), not {o.BudgetPercent}.");
         Check(o.Threads is null || (o.Threads >= 1 && o.Threads <= cores), $"{S}:Threads must be 1 to {cores} (this machine's cores), not {o.Threads}.");
