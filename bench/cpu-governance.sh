@@ -4,7 +4,9 @@
 # concurrent CPU-bound job loses meanwhile.
 #   bench/cpu-governance.sh [strategy...]     results: docs/benchmarks/cpu-governance.md
 # Strategies (default: all, in this order): no-cap threads-only cgroup-cap cpulimit budget-plan yield
-# plan-yield invisible. Needs root for the cgroup rows; about 2 minutes a strategy on 2 cores.
+# plan-yield invisible. Needs root for the cgroup rows; 2 to 5 minutes a strategy on 2 cores.
+# RESULTS=FILE keeps the raw rows in FILE and adds to it: a strategy measured again replaces its row on
+# the page, e.g. after a row was spoiled by other load:  RESULTS=/tmp/cpu.jsonl bench/cpu-governance.sh yield
 # Never run it beside another benchmark: other load skews every number (the page shows how much there was).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,6 +20,7 @@ dotnet build "$root/src/LlmGateway" -c Release --nologo -v quiet -clp:ErrorsOnly
 dll="$root/src/LlmGateway/bin/Release/net10.0/LlmGateway.dll"
 
 work=$(mktemp -d)
+results=${RESULTS:-$work/results.jsonl}
 runner_pid=""
 cleanup() {
   # The runner stops each gateway itself; this covers an interrupted run.
@@ -34,7 +37,7 @@ trap 'exit 130' INT TERM
 
 start=$(date +%s)
 python3 "$root/bench/cpu_governance.py" run --dll "$dll" --model "$model" --bin "$bin" --launcher "$launcher" \
-  --results "$work/results.jsonl" --work "$work" "$@" &
+  --results "$results" --work "$work" "$@" &
 runner_pid=$!
 wait "$runner_pid" || die "the benchmark failed (gateway logs: rerun with KEEP=1 to keep $work)"
 runner_pid=""
@@ -42,12 +45,12 @@ minutes=$(( ($(date +%s) - start + 59) / 60 ))
 
 out="$root/docs/benchmarks/cpu-governance.md"
 mkdir -p "$(dirname "$out")"
-tables=$(python3 "$root/bench/cpu_governance.py" report "$work/results.jsonl")
-tokens=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["a"]["usage"]["prompt_tokens"])' "$work/results.jsonl")
+tables=$(python3 "$root/bench/cpu_governance.py" report "$results")
+tokens=$(python3 -c 'import json,sys; print(sorted({json.loads(l)["a"]["usage"]["prompt_tokens"] for l in open(sys.argv[1]) if l.strip()}))' "$results" | tr -d '[]')
 {
   echo "# CPU governance: strategies for holding llama-server to a CPU budget"
   echo
-  echo "Measured $(date -u +%Y-%m-%d) with \`bench/cpu-governance.sh${*:+ $*}\` (${minutes} min) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GB, $(uname -r)."
+  echo "Measured $(date -u +%Y-%m-%d) with \`${RESULTS:+RESULTS=… }bench/cpu-governance.sh${*:+ $*}\` (${minutes} min) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GB, $(uname -r)."
   echo "Model: the qwen2.5-0.5b-shaped synthetic GGUF (\`scripts/synthetic-model.sh qwen2.5-0.5b\`, random weights, real tokenizer), context 4096."
   echo "Workload per strategy: a fresh gateway; one short warm-up request; then one chat completion of ${tokens} prompt tokens"
   echo "(numbered sentences), \`max_tokens\` 16, \`cache_prompt\` false, temperature 0. Prefill and decode time are"

@@ -132,7 +132,7 @@ class Sampler(threading.Thread):
 
     def __init__(self, pid):
         super().__init__(daemon=True)
-        self.pid, self.samples, self.stopping = pid, [], threading.Event()
+        self.pid, self.samples, self.stopping, self.slow = pid, [], threading.Event(), 0
         self.last = self._threads()
         self.last_sys = system_ticks()
         self.last_t = time.monotonic_ns()
@@ -152,6 +152,10 @@ class Sampler(threading.Thread):
         return out
 
     def run(self):
+        try:  # this thread only (Linux: nice is per thread), so that other load delays its reads less
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), -10)
+        except OSError:
+            pass
         deadline = time.monotonic() + INTERVAL
         while not self.stopping.is_set():
             delay = deadline - time.monotonic()
@@ -161,7 +165,13 @@ class Sampler(threading.Thread):
             t0 = time.monotonic_ns()
             now = self._threads()
             sys_now = system_ticks()
-            t = (t0 + time.monotonic_ns()) // 2
+            t1 = time.monotonic_ns()
+            if t1 - t0 > 5_000_000:
+                # Preempted while reading: the readings do not belong to one instant. No sample; the next one
+                # spans two intervals from the last clean reading.
+                self.slow += 1
+                continue
+            t = (t0 + t1) // 2
             ns = sum(max(0, v - self.last.get(tid, 0)) for tid, v in now.items())
             elapsed = t - self.last_t
             busy, total = sys_now[0] - self.last_sys[0], sys_now[1] - self.last_sys[1]
@@ -299,6 +309,10 @@ def observe(pid, plan):
 
 # ---------------------------------------------------------------------------------------------- one strategy
 
+class ChildGone(Exception):
+    pass
+
+
 class Gateway:
     def __init__(self, a, name, settings, port):
         self.port, self.log = port, os.path.join(a.work, f"gateway-{name}.log")
@@ -306,6 +320,7 @@ class Gateway:
         env.update({"Model__Path": a.model, "LlamaServer__ExecutablePath": os.path.join(a.bin, "llama-server"),
                     "LlamaServer__LauncherPath": a.launcher, "LlamaServer__ContextSize": "4096",
                     "ASPNETCORE_URLS": f"http://127.0.0.1:{port}", "Logging__LogLevel__Default": "Warning",
+                    "Logging__LogLevel__LlmGateway.Supervision": "Information",
                     # the gateway's own window: the last 15 s of the request (every prefill here is longer)
                     "CpuSampler__WindowSeconds": str(a.gateway_window), "CpuSampler__IntervalMilliseconds": "100",
                     "Proxy__IdleTimeoutSeconds": "1800"})
@@ -342,7 +357,8 @@ class Gateway:
 
 
 def measure(a, name, settings, expected, port):
-    row = {"strategy": name, "settings": settings, "problems": []}
+    row = {"strategy": name, "settings": settings, "problems": [], "run": a.run_id,
+           "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     t_start = time.monotonic()
     gw = Gateway(a, name, settings, port)
     try:
@@ -373,6 +389,8 @@ def measure(a, name, settings, expected, port):
             cpu_total = 100.0 * (process_cpu_seconds(gw.child) - cpu0) / wall / CORES
             c, s = stats(child), stats(system)
             attempts.append({"child": c, "system": s, "others": s["mean"] - c["mean"], "wall": wall, "quiet_wait": waited,
+                             "series": [[round(x[0] - t0, 2), round(x[1], 1)] for x in sampler.samples],
+                             "slow_reads": sampler.slow,
                              "was_quiet": quiet, "timings": resp["timings"], "usage": resp["usage"],
                              "child_mean_proc_stat": cpu_total, "gateway": gateway_view})
             print(f"[{name}] A{attempt + 1}: child mean {c['mean']:.1f} p99 {c['p99']:.1f} peak {c['max']:.1f}; "
@@ -439,6 +457,13 @@ def measure(a, name, settings, expected, port):
         row["b_attempts"] = len(tries)
         if not row["b"]["prefill_outlasted_job"]:
             row["problems"].append("the prefill ended before the concurrent job did: its loss is understated")
+    except (FileNotFoundError, ProcessLookupError) as e:  # /proc/PID gone: llama-server exited under us
+        try:
+            now = get_json(port, "/ready")
+        except OSError as r:
+            now = repr(r)
+        raise ChildGone(f"{name}: llama-server (pid {gw.child}) is gone ({e}); /ready now says {now}; the gateway's "
+                        f"log ends:\n{open(gw.log).read()[-3000:]}") from None
     finally:
         leftover = gw.stop()
         if leftover:
@@ -456,9 +481,14 @@ def run(a):
     unknown = [n for n in names if n not in table]
     if unknown:
         raise SystemExit(f"unknown strategies {unknown}; known: {', '.join(table)}")
-    for i, name in enumerate(names):
+    for name in names:
         settings, expected = table[name]
-        row = measure(a, name, settings, expected, a.port)
+        try:
+            row = measure(a, name, settings, expected, a.port)
+        except ChildGone as e:  # once: on a shared machine someone may kill it; twice is a finding
+            print(f"[{name}] {e}\n[{name}] measuring this strategy again with a fresh gateway", file=sys.stderr, flush=True)
+            row = measure(a, name, settings, expected, a.port)
+            row["problems"].append("llama-server vanished during a first try of this row (see the run's output)")
         with open(a.results, "a") as f:
             f.write(json.dumps(row) + "\n")
 
@@ -477,8 +507,14 @@ def enforced(row):
 
 
 def report(path):
-    rows = [json.loads(l) for l in open(path) if l.strip()]
-    by = {r["strategy"]: r for r in rows}
+    by = {}
+    for line in open(path):  # the last measurement of each strategy wins (a file can collect several runs)
+        if line.strip():
+            r = json.loads(line)
+            by[r["strategy"]] = r
+    order = list(strategies())
+    rows = sorted(by.values(), key=lambda r: order.index(r["strategy"]) if r["strategy"] in order else len(order))
+    runs = sorted({r.get("run", "") for r in rows})
     f1 = lambda v: f"{v:.1f}"
     print("| strategy | settings (Cpu__…) | backend · as applied to the child | child CPU % mean / p95 / p99 / peak | "
           "system CPU % mean / p99 | prefill s | decode s | concurrent job loss % |")
@@ -486,13 +522,28 @@ def report(path):
     for r in rows:
         c, s, t = r["a"]["child"], r["a"]["system"], r["a"]["timings"]
         settings = " ".join(f"{k}={v}" for k, v in r["settings"].items())
-        flag = " ⚠" if r["problems"] else ""
+        flag = (" ⚠" if r["problems"] else "") + (" †" if r["a"]["others"] > NOISY else "")
         print(f"| {TITLES.get(r['strategy'], r['strategy'])}{flag} | {settings} | {enforced(r)} | "
               f"{f1(c['mean'])} / {f1(c['p95'])} / {f1(c['p99'])} / {f1(c['max'])} | {f1(s['mean'])} / {f1(s['p99'])} | "
-              f"{t['prompt_ms'] / 1000:.1f} | {t['predicted_ms'] / 1000:.2f} | {r['b']['loss']:.0f} |")
+              f"{t['prompt_ms'] / 1000:.1f} | {t['predicted_ms'] / 1000:.2f} | {r['b']['loss']:.1f} |")
+    noisy = [r for r in rows if r["a"]["others"] > NOISY]
+    if noisy:
+        print()
+        print("† Other users of the machine took more than " f"{NOISY:.0f} % of it during this row's request in every try "
+              "(cleanest kept: " + "; ".join(f"{TITLES.get(r['strategy'], r['strategy'])} {r['a']['others']:.0f} %" for r in noisy)
+              + "): its times, and its system CPU, are not those of an otherwise idle machine.")
+    if len(runs) > 1:
+        print()
+        print(f"Rows from {len(runs)} runs (a strategy re-measured replaces its row): "
+              + "; ".join(f"{TITLES.get(r['strategy'], r['strategy'])} {r.get('measured_at', '?')}" for r in rows) + ".")
     print()
-    print("Details and cross-checks. *others*: system minus child during the request, what the rest of the machine "
-          "used (other users included); *gateway p99 / peak*: the gateway's own sampler (`GET /admin/cpu`, its last "
+    print(f"Measuring took {sum(r['seconds'] for r in rows) / 60:.0f} min for these rows (gateway start, warm-up, waits "
+          "for a quiet machine, tries).")
+    print()
+    print("Details and cross-checks. *samples (skipped)*: 100 ms samples of the request, and readings skipped because the "
+          "sampler was preempted while reading (the next sample then spans 200 ms); *child peak at*: when the peak "
+          "sample ended, in seconds from the request's start; *others*: system minus child during the request, what "
+          "the rest of the machine used (other users included); *gateway p99 / peak*: the gateway's own sampler (`GET /admin/cpu`, its last "
           "15 s, read as the response arrived) for comparison; *throttled*: the cgroup's count over the gateway's life; "
           "*job alone*: iterations per second of the concurrent job just before and just after (llama-server idle), "
           "*during*: while the prefill ran; "
@@ -500,16 +551,18 @@ def report(path):
           "does not move with the machine's speed; *others during job*: system minus child minus job; *child during "
           "job*: the child's mean CPU meanwhile.")
     print()
-    print("| strategy | prompt tokens | request s | samples | others % | gateway p99 / peak (source) | throttled | "
+    print("| strategy | prompt tokens | request s | samples (skipped) | child peak at s | others % | gateway p99 / peak (source) | throttled | "
           "job alone before / after M it/s | during | job CPU lost % | others during job % | child during job % |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         a, b, g = r["a"], r["b"], r["a"]["gateway"]
         tries = "" if r["a_attempts"] == 1 else f" ({r['a_attempts']} tries)"
+        series = a.get("series") or []
+        peak_at = f"{max(series, key=lambda x: x[1])[0]:.1f}" if series else "?"
         btries = "" if r["b_attempts"] == 1 else f" ({r['b_attempts']} tries)"
         thr = f"{g['throttled_periods']} periods, {g['throttled_seconds']:.1f} s" if g.get("throttled_periods") is not None else "–"
         print(f"| {TITLES.get(r['strategy'], r['strategy'])} | {a['usage']['prompt_tokens']} | {a['wall']:.1f} | "
-              f"{a['child']['n']} | {a['others']:.1f}{tries} | "
+              f"{a['child']['n']} ({a.get('slow_reads', '?')}) | {peak_at} | {a['others']:.1f}{tries} | "
               f"{g['child_percent']['p99']:.1f} / {g['child_percent']['max']:.1f} ({g['child_cpu_source']}) | {thr} | "
               f"{b['before'] / 1e6:.1f} / {b['after'] / 1e6:.1f} | {b['during'] / 1e6:.1f} | {b['cpu_loss']:.1f} ({b['job_cpu_alone']:.0f} → {b['job_cpu']:.0f}) | {b['others']:.1f}{btries} | {b['child']['mean']:.1f} |")
     problems = [(r["strategy"], p) for r in rows for p in r["problems"]]
@@ -561,6 +614,7 @@ def main():
     r.add_argument("--job-seconds", type=float, default=15)
     r.add_argument("--baseline-seconds", type=float, default=10)
     r.add_argument("--gateway-window", type=int, default=15)
+    r.add_argument("--run-id", default=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     sub.add_parser("report").add_argument("results")
     sub.add_parser("burn").add_argument("seconds", type=float)
     a = ap.parse_args()
