@@ -8,7 +8,7 @@ namespace LlmGateway.Tests;
 public sealed class ApiStreamingTests(ApiGateways gateways)
 {
     [Fact]
-    public async Task Stream_FirstContentArrivesLongBeforeTheLast()
+    public async Task Stream_TokensArriveSpreadOverTheGeneration_NotAllAtTheEnd()
     {
         const int Tokens = 200;
         var chat = gateways.Chat(gateways.Main);
@@ -39,8 +39,11 @@ public sealed class ApiStreamingTests(ApiGateways gateways)
         var total = clock.Elapsed;
         Assert.NotNull(firstContent);
         Assert.True(contentUpdates >= Tokens / 2, $"Only {contentUpdates} content updates for {Tokens} tokens.");
-        Assert.True(firstContent < total * 0.4,
-            $"The first content came after {firstContent.Value.TotalSeconds:F3} s of {total.TotalSeconds:F3} s (last at {lastContent.TotalSeconds:F3} s): the answer was not streamed.");
+        // Streamed: the tokens arrive spread over the generation. Buffered: all at once at the end. Prefill time
+        // (long on a loaded CI host) is left out, since it comes before any token either way.
+        var spread = lastContent - firstContent.Value;
+        Assert.True(spread > TimeSpan.FromMilliseconds(100) && spread > (total - firstContent.Value) * 0.5,
+            $"Content came from {firstContent.Value.TotalSeconds:F3} s to {lastContent.TotalSeconds:F3} s of {total.TotalSeconds:F3} s: the answer was not streamed.");
         Assert.NotEqual(0, text.Length);
         Assert.NotNull(usage);
         Assert.Equal(Tokens, usage.OutputTokenCount);
