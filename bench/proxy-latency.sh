@@ -2,11 +2,12 @@
 # Benchmark: the latency the gateway adds in front of llama-server, against llama-server itself and
 # against nginx as a plain reverse proxy, all three in front of the SAME llama-server process (the
 # gateway's own child, reached on its UNIX socket with its key), in one run, interleaved.
-#   bench/proxy-latency.sh [requests-per-cell]     results: docs/benchmarks/proxy-latency.md
+#   bench/proxy-latency.sh [requests-per-cell] [warm-up requests per client]   results: docs/benchmarks/proxy-latency.md
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/native/common.sh"
-requests=${1:-400}
+requests=${1:-2000}
+warmup=${2:-100}
 
 require_tools nginx:nginx-light
 bin=$("$root/native/build-llama.sh")
@@ -56,6 +57,10 @@ http {
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Authorization "Bearer $key";
+      # llama-server closes the connection after a stream although it announced keep-alive; the next
+      # request nginx sends on it fails, and nginx retries a POST only when told to (the gateway instead
+      # asks for Connection: close on streams). Without this nginx answers 502 to a few requests.
+      proxy_next_upstream error timeout non_idempotent;
       proxy_buffering off;
       proxy_request_buffering off;
     }
@@ -66,15 +71,21 @@ nginx -c "$work/nginx.conf"
 
 out="$root/docs/benchmarks/proxy-latency.md"
 mkdir -p "$(dirname "$out")"
-table=$(python3 "$root/bench/proxy_latency.py" --requests "$requests" \
-  --header "llama-server:Authorization: Bearer $key" \
+nginx_worker=$(pgrep -P "$(cat "$work/nginx.pid")" | paste -sd,)
+table=$(python3 "$root/bench/proxy_latency.py" --requests "$requests" --warmup "$warmup" \
+  --header "llama-server:Authorization: Bearer $key" --cpu "gateway:$gateway_pid" --cpu "nginx:$nginx_worker" \
   "llama-server=unix:$socket" "nginx=http://127.0.0.1:$nginx_port" "gateway=http://127.0.0.1:$gw_port")
 {
   echo "# Proxy latency: gateway vs nginx vs llama-server itself"
   echo
-  echo "Measured $(date -u +%Y-%m-%d) with \`bench/proxy-latency.sh $requests\` on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GB."
+  echo "Measured $(date -u +%Y-%m-%d) with \`bench/proxy-latency.sh $requests $warmup\` on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GB."
   echo "All three paths reach the same llama-server (the gateway's child: tiny synthetic model, --parallel 8, --threads 1);"
-  echo "rounds are interleaved. 'added' is the difference to llama-server reached directly on its UNIX socket."
+  echo "rounds are interleaved (20 a cell, after $warmup unmeasured requests per client and path)."
+  echo "'added' is the difference to llama-server reached directly on its UNIX socket: of all samples pooled, and"
+  echo "as the median of the per-round differences (each round of a proxy runs right after one of llama-server, so"
+  echo "drift on the shared machine cancels), with the middle half of the rounds in brackets."
+  echo "'proxy CPU' is the proxy's own CPU time (user + system, from /proc) per request: the gateway's whole"
+  echo "process (it also reads llama-server's log and samples CPU), the nginx worker."
   echo
   echo "$table"
 } >"$out"

@@ -5,10 +5,13 @@ For each target (name=url), and each concurrency, sends chat completions in inte
 drift on a shared machine hits every target alike:
   - non-streaming with max_tokens 1: time until the whole response is read;
   - streaming: time to the first content chunk (TTFT).
-Prints a Markdown table of p50/p99 per target and the added latency against the first target.
+Prints a Markdown table of p50/p99 per target and the added latency against the first target, and the
+requests that failed (a proxy that fails fast must not look fast).
+Every cell starts with a warm-up per target (--warmup requests per client) that is not measured: the gateway is
+a long-running service, and its JIT compiles the request path over the first few hundred requests.
 Standard library only (no numpy on the machines this runs on).
 """
-import argparse, http.client, json, socket, threading, time
+import argparse, http.client, json, os, socket, sys, threading, time
 from urllib.parse import urlparse
 
 PROMPT = [{"role": "user", "content": "Say hello."}]
@@ -73,11 +76,16 @@ class Client:
         return first
 
 
-def run_round(url, headers, concurrency, per_client, stream, sink):
+def run_round(url, headers, concurrency, per_client, stream, sink, errors):
     def worker():
         c = Client(url, headers)
         for _ in range(per_client):
-            sink.append(c.request(stream))
+            try:
+                sink.append(c.request(stream))
+            except Exception as e:  # counted and reported; the client starts over on a new connection
+                errors.append(repr(e))
+                c.conn.close()
+                c = Client(url, headers)
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     for t in threads:
         t.start()
@@ -85,13 +93,27 @@ def run_round(url, headers, concurrency, per_client, stream, sink):
         t.join()
 
 
+def process_cpu_seconds(pids):
+    """User + system CPU of the given processes (and their threads), from /proc."""
+    total = 0
+    for pid in pids:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("targets", nargs="+", help="name=url; the first is the baseline (llama-server itself)")
-    ap.add_argument("--requests", type=int, default=400, help="requests per target, mode and concurrency")
-    ap.add_argument("--rounds", type=int, default=8)
+    ap.add_argument("--requests", type=int, default=2000, help="requests per target, mode and concurrency")
+    ap.add_argument("--rounds", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=100, help="unmeasured requests per client before each cell")
     ap.add_argument("--concurrency", default="1,8")
-    ap.add_argument("--header", action="append", default=[], help="name:url-prefix:Header: value (per target)")
+    ap.add_argument("--header", action="append", default=[], help="name:Header: value (per target)")
+    ap.add_argument("--cpu", action="append", default=[], help="name:pid[,pid...] whose CPU is counted per request")
     args = ap.parse_args()
     targets = [t.split("=", 1) for t in args.targets]
     headers = {name: {} for name, _ in targets}
@@ -99,29 +121,50 @@ def main():
         name, rest = h.split(":", 1)
         key, value = rest.split(":", 1)
         headers[name][key.strip()] = value.strip()
+    cpu_pids = {name: [int(p) for p in pids.split(",")] for name, pids in (c.split(":", 1) for c in args.cpu)}
 
     rows = []
     for stream in (False, True):
         for conc in [int(c) for c in args.concurrency.split(",")]:
             samples = {name: [] for name, _ in targets}
-            for name, url in targets:  # warm-up: connections, prompt cache
-                run_round(url, headers[name], conc, 5, stream, [])
+            errors = {name: [] for name, _ in targets}
+            round_p50 = {name: [] for name, _ in targets}
+            cpu = {name: 0.0 for name, _ in targets}
+            for name, url in targets:  # warm-up: connections, prompt cache, JIT
+                run_round(url, headers[name], conc, args.warmup, stream, [], [])
             per_client = max(1, args.requests // args.rounds // conc)
             for _ in range(args.rounds):
                 for name, url in targets:
-                    run_round(url, headers[name], conc, per_client, stream, samples[name])
-            base = samples[targets[0][0]]
+                    pids = cpu_pids.get(name, [])
+                    before = process_cpu_seconds(pids)
+                    got = []
+                    run_round(url, headers[name], conc, per_client, stream, got, errors[name])
+                    cpu[name] += process_cpu_seconds(pids) - before
+                    samples[name] += got
+                    round_p50[name].append(percentile(got, 50))
+            base_name = targets[0][0]
+            base = samples[base_name]
             for name, _ in targets:
                 s = samples[name]
-                rows.append((("stream TTFT" if stream else "max_tokens 1"), conc, name, len(s),
+                if errors[name]:
+                    print(f"{name}: {len(errors[name])} failed, first: {errors[name][0]}", file=sys.stderr)
+                # Each round of this target ran right after the baseline's: their difference cancels the drift of
+                # a shared machine. The median over rounds, and the middle half of them, say how sure it is.
+                paired = [(a - b) * 1000 for a, b in zip(round_p50[name], round_p50[base_name])]
+                rows.append((("stream TTFT" if stream else "max_tokens 1"), conc, name, len(s), len(errors[name]),
                              percentile(s, 50) * 1000, percentile(s, 99) * 1000,
                              (percentile(s, 50) - percentile(base, 50)) * 1000,
-                             (percentile(s, 99) - percentile(base, 99)) * 1000))
+                             (percentile(s, 99) - percentile(base, 99)) * 1000,
+                             percentile(paired, 50), percentile(paired, 25), percentile(paired, 75),
+                             cpu[name] / len(s) * 1000 if name in cpu_pids and s else None))
 
-    print("| request | clients | path | n | p50 ms | p99 ms | added p50 ms | added p99 ms |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| request | clients | path | n | failed | p50 ms | p99 ms | added p50 ms | added p99 ms "
+          "| added p50, paired rounds: median [middle half] ms | proxy CPU ms/request |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
-        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]:.2f} | {r[5]:.2f} | {r[6]:+.2f} | {r[7]:+.2f} |")
+        cpu_cell = "" if r[12] is None else f"{r[12]:.2f}"
+        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]:.2f} | {r[6]:.2f} | {r[7]:+.2f} | {r[8]:+.2f} "
+              f"| {r[9]:+.2f} [{r[10]:+.2f}, {r[11]:+.2f}] | {cpu_cell} |")
 
 
 if __name__ == "__main__":
