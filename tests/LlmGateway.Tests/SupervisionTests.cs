@@ -66,6 +66,8 @@ public sealed class SupervisionTests(SupervisionTests.RestartingGateway fixture)
         }
         while ((pid == 0 || !Posix.IsAlive(pid)) && clock.Elapsed < TimeSpan.FromSeconds(30));
 
+        // A stream leaves a connection to this child ready for the next stream (SpareSocket); streams must work on the next child too.
+        Assert.NotEqual(0, await StreamedUpdatesAsync());
         Assert.Equal(0, Posix.Kill(pid, Posix.SigKill));
         await WaitUntilNotReadyAsync();
         using var response = await Gateway.Http.PostAsync("/v1/chat/completions", ChatBody(await Gateway.ModelIdAsync()));
@@ -79,6 +81,7 @@ public sealed class SupervisionTests(SupervisionTests.RestartingGateway fixture)
         await Gateway.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
         ChatCompletion completion = await (await ChatAsync()).CompleteChatAsync([new UserChatMessage("Say hello.")], new ChatCompletionOptions { MaxOutputTokenCount = 4 });
         Assert.InRange(completion.Usage.OutputTokenCount, 1, 4);
+        Assert.NotEqual(0, await StreamedUpdatesAsync());
 
         var after = await Gateway.ReadyStateAsync();
         var newPid = after.GetProperty("pid").GetInt32();
@@ -127,6 +130,17 @@ public sealed class SupervisionTests(SupervisionTests.RestartingGateway fixture)
         var childLines = lines.Skip(1).Where((_, i) => lines[i].StartsWith("info: LlmGateway.LlamaServer[", StringComparison.Ordinal)).ToList();
         Assert.Contains(childLines, l => l.Contains("llama_server: model loaded", StringComparison.Ordinal));
         Assert.DoesNotContain(childLines, l => l.Contains("llmgw-launch: child", StringComparison.Ordinal)); // the launcher's PID line is not the child's
+    }
+
+    private async Task<int> StreamedUpdatesAsync()
+    {
+        var updates = 0;
+        await foreach (var update in (await ChatAsync()).CompleteChatStreamingAsync([new UserChatMessage("Say hello.")], new ChatCompletionOptions { MaxOutputTokenCount = 4 }))
+        {
+            updates += update.ContentUpdate.Count;
+        }
+
+        return updates;
     }
 
     private static ChatCompletionOptions LongAnswer => new() { MaxOutputTokenCount = 2000 };

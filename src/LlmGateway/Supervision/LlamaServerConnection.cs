@@ -8,10 +8,12 @@ namespace LlmGateway.Supervision;
 /// llama-server listens on a UNIX socket in a private directory, so no other process can take its
 /// address between two starts, and it requires a random key, so only the gateway can use it.
 /// Each start gets its own host name in request URIs, so pooled connections to a dead child are never reused.
+/// New connections come from a <see cref="SpareSocket"/> when one is ready: streams use their connection up.
 /// </remarks>
 public sealed class LlamaServerConnection : IDisposable
 {
     private volatile Snapshot _current = new(new ChildState(ChildStatus.Starting), null);
+    private readonly SpareSocket _spare = new(ConnectSocketAsync);
 
     public LlamaServerConnection()
     {
@@ -47,7 +49,15 @@ public sealed class LlamaServerConnection : IDisposable
 
     internal LlamaServerEndpoint? Endpoint => _current.Endpoint;
 
-    internal void Publish(ChildState state, LlamaServerEndpoint? endpoint) => _current = new Snapshot(state, endpoint);
+    internal void Publish(ChildState state, LlamaServerEndpoint? endpoint)
+    {
+        if (endpoint is null || endpoint != _current.Endpoint)
+        {
+            _spare.Clear();
+        }
+
+        _current = new Snapshot(state, endpoint);
+    }
 
     internal void Publish(ChildState state) => _current = _current with { State = state };
 
@@ -56,11 +66,23 @@ public sealed class LlamaServerConnection : IDisposable
         var endpoint = _current.Endpoint is { } e && e.BaseUri.Host == context.DnsEndPoint.Host
             ? e
             : throw new HttpRequestException("llama-server is not running.");
+        var socket = _spare.Take(endpoint) ?? await ConnectSocketAsync(endpoint, cancellationToken);
+        if (context.InitialRequestMessage.Headers.ConnectionClose == true)
+        {
+            // A stream uses its connection up (see UpstreamForwarder); the next one will want a new connection.
+            _ = _spare.Fill(endpoint);
+        }
+
+        return new NetworkStream(socket, ownsSocket: true);
+    }
+
+    private static async Task<Socket> ConnectSocketAsync(LlamaServerEndpoint endpoint, CancellationToken cancellationToken)
+    {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(endpoint.SocketPath), cancellationToken);
-            return new NetworkStream(socket, ownsSocket: true);
+            return socket;
         }
         catch
         {
@@ -69,7 +91,11 @@ public sealed class LlamaServerConnection : IDisposable
         }
     }
 
-    public void Dispose() => Invoker.Dispose();
+    public void Dispose()
+    {
+        Invoker.Dispose();
+        _spare.Dispose();
+    }
 
     private sealed record Snapshot(ChildState State, LlamaServerEndpoint? Endpoint);
 }
