@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Benchmark: the latency the gateway adds in front of llama-server, against llama-server itself and
-# against nginx as a plain reverse proxy, all three in front of the SAME llama-server process (the
-# gateway's own child, reached on its UNIX socket with its key), in one run, interleaved.
+# Benchmark: the latency the gateway adds in front of llama-server, against llama-server itself, against
+# nginx as a plain reverse proxy and against a bare ASP.NET Core proxy (bench/BareProxy: the floor of the
+# gateway's stack), all in front of the SAME llama-server process (the gateway's own child, reached on its
+# UNIX socket with its key), in one run, interleaved.
 #   bench/proxy-latency.sh [requests-per-cell] [warm-up requests per client]   results: docs/benchmarks/proxy-latency.md
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,17 +15,19 @@ bin=$("$root/native/build-llama.sh")
 launcher=$("$root/native/build-launcher.sh")
 model=$("$root/scripts/synthetic-model.sh" tiny)
 dotnet build "$root/src/LlmGateway" -c Release --nologo -v quiet -clp:ErrorsOnly >&2
+dotnet build "$root/bench/BareProxy" -c Release --nologo -v quiet -clp:ErrorsOnly >&2
 
 work=$(mktemp -d)
-gateway_pid=""
+gateway_pid="" bare_pid=""
 cleanup() {
+  [[ -n "$bare_pid" ]] && kill "$bare_pid" 2>/dev/null && wait "$bare_pid" 2>/dev/null
   [[ -n "$gateway_pid" ]] && kill "$gateway_pid" 2>/dev/null && wait "$gateway_pid" 2>/dev/null
   [[ -f "$work/nginx.pid" ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
   [[ -n "${KEEP:-}" ]] || rm -rf "$work"
 }
 trap cleanup EXIT
 
-gw_port=18480 nginx_port=18481
+gw_port=18480 nginx_port=18481 bare_port=18482
 Model__Path=$model LlamaServer__ExecutablePath=$bin/llama-server LlamaServer__LauncherPath=$launcher \
   LlamaServer__Parallel=8 LlamaServer__ContextSize=4096 Cpu__Profile=Fast Cpu__Threads=1 \
   Logging__LogLevel__Default=Warning ASPNETCORE_URLS=http://127.0.0.1:$gw_port \
@@ -69,23 +72,31 @@ http {
 NGINX
 nginx -c "$work/nginx.conf"
 
+dotnet "$root/bench/BareProxy/bin/Release/net10.0/BareProxy.dll" "$socket" "$key" "http://127.0.0.1:$bare_port" >"$work/bare.log" 2>&1 &
+bare_pid=$!
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$bare_port/" && break; sleep 0.1; done
+
 out="$root/docs/benchmarks/proxy-latency.md"
 mkdir -p "$(dirname "$out")"
 nginx_worker=$(pgrep -P "$(cat "$work/nginx.pid")" | paste -sd,)
 table=$(python3 "$root/bench/proxy_latency.py" --requests "$requests" --warmup "$warmup" \
-  --header "llama-server:Authorization: Bearer $key" --cpu "gateway:$gateway_pid" --cpu "nginx:$nginx_worker" \
-  "llama-server=unix:$socket" "nginx=http://127.0.0.1:$nginx_port" "gateway=http://127.0.0.1:$gw_port")
+  --header "llama-server:Authorization: Bearer $key" --cpu "gateway:$gateway_pid" --cpu "nginx:$nginx_worker" --cpu "bare-aspnetcore:$bare_pid" \
+  "llama-server=unix:$socket" "nginx=http://127.0.0.1:$nginx_port" "bare-aspnetcore=http://127.0.0.1:$bare_port" \
+  "gateway=http://127.0.0.1:$gw_port")
 {
   echo "# Proxy latency: gateway vs nginx vs llama-server itself"
   echo
   echo "Measured $(date -u +%Y-%m-%d) with \`bench/proxy-latency.sh $requests $warmup\` on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GB."
-  echo "All three paths reach the same llama-server (the gateway's child: tiny synthetic model, --parallel 8, --threads 1);"
+  echo "All paths reach the same llama-server (the gateway's child: tiny synthetic model, --parallel 8, --threads 1);"
   echo "rounds are interleaved (20 a cell, after $warmup unmeasured requests per client and path)."
   echo "'added' is the difference to llama-server reached directly on its UNIX socket: of all samples pooled, and"
   echo "as the median of the per-round differences (each round of a proxy runs right after one of llama-server, so"
   echo "drift on the shared machine cancels), with the middle half of the rounds in brackets."
   echo "'proxy CPU' is the proxy's own CPU time (user + system, from /proc) per request: the gateway's whole"
-  echo "process (it also reads llama-server's log and samples CPU), the nginx worker."
+  echo "process (it also reads llama-server's log and samples CPU), the nginx worker, the bare proxy's process."
+  echo "bare-aspnetcore is bench/BareProxy: Kestrel in, HttpMessageInvoker out, each chunk written as it comes, with the"
+  echo "gateway's runtime settings and nothing else (no validation, admission, metrics, spare connection or child to watch):"
+  echo "the floor of the gateway's stack on this machine."
   echo
   echo "$table"
 } >"$out"
