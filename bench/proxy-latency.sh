@@ -3,12 +3,15 @@
 # nginx as a plain reverse proxy and against a bare ASP.NET Core proxy (bench/BareProxy: the floor of the
 # gateway's stack), all in front of the SAME llama-server process (the gateway's own child, reached on its
 # UNIX socket with its key), in one run, interleaved.
-#   bench/proxy-latency.sh [requests-per-cell] [warm-up requests per client]   results: docs/benchmarks/proxy-latency.md
+#   bench/proxy-latency.sh [requests-per-cell] [warm-up requests per client] [think ms]
+# results: docs/benchmarks/proxy-latency.md, or with a think time (each client waits that long after every
+# request, so the proxies' threads fall asleep in between: sporadic traffic) proxy-latency-think-<ms>ms.md
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/native/common.sh"
 requests=${1:-2000}
 warmup=${2:-100}
+think=${3:-0}
 
 require_tools nginx:nginx-light
 bin=$("$root/native/build-llama.sh")
@@ -77,18 +80,23 @@ bare_pid=$!
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$bare_port/" && break; sleep 0.1; done
 
 out="$root/docs/benchmarks/proxy-latency.md"
+command="bench/proxy-latency.sh $requests $warmup" pace=""
+if [[ "$think" != 0 ]]; then
+  out="$root/docs/benchmarks/proxy-latency-think-${think}ms.md"
+  command+=" $think" pace=" Each client waits $think ms after every request."
+fi
 mkdir -p "$(dirname "$out")"
 nginx_worker=$(pgrep -P "$(cat "$work/nginx.pid")" | paste -sd,)
-table=$(python3 "$root/bench/proxy_latency.py" --requests "$requests" --warmup "$warmup" \
+table=$(python3 "$root/bench/proxy_latency.py" --requests "$requests" --warmup "$warmup" --think "$think" \
   --header "llama-server:Authorization: Bearer $key" --cpu "gateway:$gateway_pid" --cpu "nginx:$nginx_worker" --cpu "bare-aspnetcore:$bare_pid" \
   "llama-server=unix:$socket" "nginx=http://127.0.0.1:$nginx_port" "bare-aspnetcore=http://127.0.0.1:$bare_port" \
   "gateway=http://127.0.0.1:$gw_port")
 {
   echo "# Proxy latency: gateway vs nginx vs llama-server itself"
   echo
-  echo "Measured $(date -u +%Y-%m-%d) with \`bench/proxy-latency.sh $requests $warmup\` on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GB."
+  echo "Measured $(date -u +%Y-%m-%d) with \`$command\` on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GB."
   echo "All paths reach the same llama-server (the gateway's child: tiny synthetic model, --parallel 8, --threads 1);"
-  echo "rounds are interleaved (20 a cell, after $warmup unmeasured requests per client and path)."
+  echo "rounds are interleaved (20 a cell, after $warmup unmeasured requests per client and path).$pace"
   echo "'added' is the difference to llama-server reached directly on its UNIX socket: of all samples pooled, and"
   echo "as the median of the per-round differences (each round of a proxy runs right after one of llama-server, so"
   echo "drift on the shared machine cancels), with the middle half of the rounds in brackets."

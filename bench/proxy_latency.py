@@ -76,7 +76,7 @@ class Client:
         return first
 
 
-def run_round(url, headers, concurrency, per_client, stream, sink, errors):
+def run_round(url, headers, concurrency, per_client, stream, sink, errors, think=0.0):
     def worker():
         c = Client(url, headers)
         for _ in range(per_client):
@@ -86,6 +86,8 @@ def run_round(url, headers, concurrency, per_client, stream, sink, errors):
                 errors.append(repr(e))
                 c.conn.close()
                 c = Client(url, headers)
+            if think:
+                time.sleep(think)
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     for t in threads:
         t.start()
@@ -114,6 +116,8 @@ def main():
     ap.add_argument("--concurrency", default="1,8")
     ap.add_argument("--header", action="append", default=[], help="name:Header: value (per target)")
     ap.add_argument("--cpu", action="append", default=[], help="name:pid[,pid...] whose CPU is counted per request")
+    ap.add_argument("--think", type=float, default=0, help="ms each client waits after a request: sporadic traffic, "
+                    "where the proxy's threads fall asleep between requests")
     args = ap.parse_args()
     targets = [t.split("=", 1) for t in args.targets]
     headers = {name: {} for name, _ in targets}
@@ -130,15 +134,16 @@ def main():
             errors = {name: [] for name, _ in targets}
             round_p50 = {name: [] for name, _ in targets}
             cpu = {name: 0.0 for name, _ in targets}
+            think = args.think / 1000
             for name, url in targets:  # warm-up: connections, prompt cache, JIT
-                run_round(url, headers[name], conc, args.warmup, stream, [], [])
+                run_round(url, headers[name], conc, args.warmup, stream, [], [], think)
             per_client = max(1, args.requests // args.rounds // conc)
             for _ in range(args.rounds):
                 for name, url in targets:
                     pids = cpu_pids.get(name, [])
                     before = process_cpu_seconds(pids)
                     got = []
-                    run_round(url, headers[name], conc, per_client, stream, got, errors[name])
+                    run_round(url, headers[name], conc, per_client, stream, got, errors[name], think)
                     cpu[name] += process_cpu_seconds(pids) - before
                     samples[name] += got
                     round_p50[name].append(percentile(got, 50))

@@ -37,11 +37,21 @@ public sealed partial class MetricsTests
 
         var unknown = new ChatClient("no-such-model", new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(gateway.BaseUri, "/v1") });
         await Assert.ThrowsAsync<ClientResultException>(() => unknown.CompleteChatAsync([new UserChatMessage("Hi.")]));
-        var after = await ScrapeAsync(gateway);
-        double Delta(string series) => after.GetValueOrDefault(series) - before.GetValueOrDefault(series);
-
         var model = await gateway.ModelIdAsync();
         var chatLabels = $"endpoint=\"chat_completions\",model=\"{model}\"";
+
+        // A request is recorded once the gateway has finished it, which can be a moment after the client read the
+        // end of a stream: wait until nothing is in flight and all seven are counted (or 5 s pass and the asserts say what is missing).
+        Dictionary<string, double> after;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        do
+        {
+            after = await ScrapeAsync(gateway);
+        }
+        while ((after.GetValueOrDefault($"llmgw_requests_in_flight{{model=\"{model}\"}}") != 0
+                || Counted(after) - Counted(before) < 7) && clock.Elapsed < TimeSpan.FromSeconds(5));
+
+        double Delta(string series) => after.GetValueOrDefault(series) - before.GetValueOrDefault(series);
         Assert.Equal(3, Delta($"llmgw_requests_total{{{chatLabels},outcome=\"ok\",status_class=\"2xx\",stream=\"false\"}}"));
         Assert.Equal(3, Delta($"llmgw_requests_total{{{chatLabels},outcome=\"ok\",status_class=\"2xx\",stream=\"true\"}}"));
         Assert.Equal(1, Delta($"llmgw_requests_total{{{chatLabels},outcome=\"not_found\",status_class=\"4xx\",stream=\"false\"}}"));
@@ -86,6 +96,9 @@ public sealed partial class MetricsTests
         Assert.Equal(answer.Usage.OutputTokenCount, metrics.GetValueOrDefault("llamacpp_tokens_predicted_total"));
         Assert.Contains("llamacpp_requests_processing", metrics.Keys);
     }
+
+    private static double Counted(Dictionary<string, double> metrics) =>
+        metrics.Where(m => m.Key.StartsWith("llmgw_requests_total{", StringComparison.Ordinal)).Sum(m => m.Value);
 
     /// <summary>Every sample of /metrics by its series (name and labels, without the exporter's otel_scope_name), summed over nothing.</summary>
     private static async Task<Dictionary<string, double>> ScrapeAsync(GatewayProcess gateway)
