@@ -32,6 +32,9 @@ public static class Extensions
         services.AddOptions<CpuOptions>().BindConfiguration(CpuOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CpuOptions>, CpuOptionsValidator>();
         services.AddSingleton<CpuGovernor>();
+        services.AddSingleton<IChildPriority>(sp => sp.GetRequiredService<CpuGovernor>());
+        services.AddSingleton<YieldController>();
+        services.AddSingleton<ChildProgress>();
         services.AddOptions<CpuSamplerOptions>().BindConfiguration(CpuSamplerOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CpuSamplerOptions>, CpuSamplerOptionsValidator>();
         services.AddSingleton<CpuSampler>();

@@ -96,12 +96,12 @@ public sealed class CgroupV2BackendTests : IDisposable
     }
 
     [Fact]
-    public void Yield_SetsCpuIdleAndAsksTheLauncherForSchedIdle()
+    public void StrictYield_SetsCpuIdleAndAsksTheLauncherForSchedIdle()
     {
         var (_, group) = Service();
         using var backend = Backend();
 
-        var confinement = backend.Prepare(Plan(new() { Profile = CpuProfile.Invisible }));
+        var confinement = backend.Prepare(Plan(new() { Profile = CpuProfile.Invisible, LatencyBudgetMilliseconds = -1 }));
 
         Assert.Equal("1", Read(group, "cpu.idle"));
         Assert.Equal(new[] { "--join", Path.Combine(group, "cgroup.procs"), "--sched-idle" }, confinement.LauncherArguments);
@@ -109,16 +109,36 @@ public sealed class CgroupV2BackendTests : IDisposable
     }
 
     [Fact]
-    public void YieldWithoutCpuIdle_ReliesOnSchedIdleAndSaysSo()
+    public void StrictYieldWithoutCpuIdle_FallsBackToTheLeastWeightAndSchedIdle()
     {
         var (_, group) = Service();
         File.Delete(Path.Combine(group, "cpu.idle"));
+        File.WriteAllText(Path.Combine(group, "cpu.weight"), "100");
+        using var backend = Backend();
+
+        var confinement = backend.Prepare(Plan(new() { Profile = CpuProfile.Invisible, LatencyBudgetMilliseconds = -1 }));
+
+        Assert.Contains("--sched-idle", confinement.LauncherArguments);
+        Assert.Equal("1", Read(group, "cpu.weight"));
+        Assert.Contains("cpu.weight=1, and SCHED_IDLE (llmgw-launch --sched-idle)", Part(confinement, "yield").By);
+    }
+
+    [Fact]
+    public void DefaultYield_StartsAtNormalPriority_AndSwitchesTheGroupLive()
+    {
+        var (_, group) = Service();
+        File.WriteAllText(Path.Combine(group, "cpu.idle"), "1");
         using var backend = Backend();
 
         var confinement = backend.Prepare(Plan(new() { Profile = CpuProfile.Invisible }));
 
-        Assert.Contains("--sched-idle", confinement.LauncherArguments);
-        Assert.Equal(new Enforcement("yield", "SCHED_IDLE (llmgw-launch --sched-idle)", "this kernel has no cpu.idle (5.15+)"), Part(confinement, "yield"));
+        Assert.Equal("0", Read(group, "cpu.idle")); // loading runs at normal priority, within the cap
+        Assert.DoesNotContain("--sched-idle", confinement.LauncherArguments);
+        Assert.Contains("Cpu:LatencyBudgetMilliseconds", Part(confinement, "yield").By);
+        Assert.Null(backend.SetIdle(Environment.ProcessId, idle: true));
+        Assert.Equal("1", Read(group, "cpu.idle"));
+        Assert.Null(backend.SetIdle(Environment.ProcessId, idle: false));
+        Assert.Equal("0", Read(group, "cpu.idle"));
     }
 
     [Fact]

@@ -59,10 +59,11 @@ public sealed class CpuGovernanceTests
     }
 
     [Fact]
-    public async Task YieldMode_EveryThreadOfTheChild_IsSchedIdle_FromItsStart()
+    public async Task StrictYield_EveryThreadOfTheChild_IsSchedIdle_FromItsStart()
     {
         var settings = GatewayProcess.DefaultSettings();
         (settings["Cpu__Profile"], settings["Cpu__BudgetPercent"], settings["Cpu__Mode"]) = ("Custom", "100", "Yield");
+        settings["Cpu__LatencyBudgetMilliseconds"] = "-1";
         // Not waiting for ready: at idle priority on a busy test host, loading waits for idle CPU. The child is
         // checked while it loads, which is the point: it yields from its first instruction.
         await using var gateway = await GatewayProcess.StartAsync(settings, waitReady: false);

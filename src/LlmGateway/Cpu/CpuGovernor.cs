@@ -11,7 +11,7 @@ namespace LlmGateway.Cpu;
 /// Linux; the job object on Windows; cpulimit elsewhere) and keeping why the others were refused.
 /// A backend named in Cpu:Backend is the only one tried: a user who asked for it gets it or an error.
 /// </remarks>
-public sealed partial class CpuGovernor : IDisposable
+public sealed partial class CpuGovernor : IChildPriority, IDisposable
 {
     private readonly CpuOptions _options;
     private readonly ILogger<CpuGovernor> _logger;
@@ -22,6 +22,7 @@ public sealed partial class CpuGovernor : IDisposable
     private string? _backendKind;
     private IReadOnlyList<Enforcement> _parts = [];
     private bool _viaLauncher = true;
+    private int? _pid;
 
     public CpuGovernor(IOptions<CpuOptions> options, IConfiguration configuration, ILogger<CpuGovernor> logger)
     {
@@ -79,6 +80,7 @@ public sealed partial class CpuGovernor : IDisposable
                 LogLate(_logger, pid, failures.Count == 0 ? "applied" : string.Join("; ", failures));
             }
 
+            _pid = pid;
             try
             {
                 _backend?.Started(pid);
@@ -94,6 +96,7 @@ public sealed partial class CpuGovernor : IDisposable
     {
         lock (_lock)
         {
+            _pid = null;
             try
             {
                 _backend?.Exited();
@@ -121,6 +124,26 @@ public sealed partial class CpuGovernor : IDisposable
             _parts = [.. _parts.Where(p => p.Part != "cap"), new("cap", plan.CapPercent is null ? null : $"{_backendKind}: {plan.CapPercent:0.##} % set live", plan.CapPercent is null ? "removed live" : null)];
             LogCapChanged(_logger, plan.CapPercent?.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture) ?? "none");
             return null;
+        }
+    }
+
+    public string? SetIdle(bool idle)
+    {
+        lock (_lock)
+        {
+            if (_backend is null || _pid is not { } pid)
+            {
+                return "llama-server is not running";
+            }
+
+            try
+            {
+                return _backend.SetIdle(pid, idle);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return e.Message;
+            }
         }
     }
 

@@ -33,6 +33,13 @@ public sealed class CpuOptions
     /// <summary>Expert: Normal or Idle (only CPU nobody else wants). Empty: Idle when the mode yields.</summary>
     public CpuPriority? Priority { get; set; }
 
+    /// <summary>
+    /// How long a request may run while llama-server yields before it gets normal priority (within the cap) until no
+    /// request is in flight; loading is always at normal priority. 0: normal priority whenever a request is in flight.
+    /// -1: strict yield, idle priority always (loading too): nothing ever competes, and on a busy machine nothing runs.
+    /// </summary>
+    public int LatencyBudgetMilliseconds { get; set; } = 500;
+
     /// <summary>The cap's accounting period. Shorter periods give smoother CPU but slower decoding (research: 10 ms cost 2x).</summary>
     public int CapPeriodMicroseconds { get; set; } = 100_000;
 

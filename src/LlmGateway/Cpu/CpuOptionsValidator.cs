@@ -29,6 +29,8 @@ public sealed class CpuOptionsValidator : IValidateOptions<CpuOptions>
         Check(o.ThreadsBatch is null || (o.ThreadsBatch >= 1 && o.ThreadsBatch <= cores), $"{S}:ThreadsBatch must be 1 to {cores} (this machine's cores), not {o.ThreadsBatch}.");
         Check(o.CapPercent is null or (>= 1 and <= 100), $"{S}:CapPercent must be 1 to 100 (percent of the whole machine), not {o.CapPercent}.");
         Check(o.CapPeriodMicroseconds is >= 1000 and <= 1_000_000, $"{S}:CapPeriodMicroseconds must be 1000 to 1000000, not {o.CapPeriodMicroseconds}.");
+        Check(o.LatencyBudgetMilliseconds is >= -1 and <= 3_600_000,
+            $"{S}:LatencyBudgetMilliseconds must be -1 (strict yield), 0 or a wait up to 3600000, not {o.LatencyBudgetMilliseconds}.");
         Check(o.MemoryHighBytes is null or > 0, $"{S}:MemoryHighBytes must be above 0, not {o.MemoryHighBytes}.");
         Check(o.MemoryMaxBytes is null or > 0, $"{S}:MemoryMaxBytes must be above 0, not {o.MemoryMaxBytes}.");
         Check(o.MemoryHighBytes is null || o.MemoryMaxBytes is null || o.MemoryHighBytes <= o.MemoryMaxBytes,

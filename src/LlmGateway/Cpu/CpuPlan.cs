@@ -7,7 +7,8 @@ namespace LlmGateway.Cpu;
 /// </param>
 /// <param name="Cpus">The CPUs llama-server may run on (affinity or cpuset).</param>
 /// <param name="CapPercent">Hard ceiling in percent of the machine; null for none.</param>
-/// <param name="Yield">Run at idle priority: only CPU nobody else wants.</param>
+/// <param name="Yield">Run at idle priority: only CPU nobody else wants (while nothing waits, unless strict).</param>
+/// <param name="LatencyBudgetMilliseconds">How long a request may wait at idle priority; -1: idle always (strict).</param>
 public sealed record CpuPlan(
     CpuProfile Profile,
     int BudgetPercent,
@@ -20,8 +21,12 @@ public sealed record CpuPlan(
     int CapPeriodMicroseconds,
     bool Yield,
     long? MemoryHighBytes,
-    long? MemoryMaxBytes)
+    long? MemoryMaxBytes,
+    int LatencyBudgetMilliseconds = -1)
 {
+    /// <summary>Idle priority from the first instruction, loading included: the strict yield. Otherwise the child starts at normal priority.</summary>
+    public bool YieldsFromStart => Yield && LatencyBudgetMilliseconds < 0;
+
     /// <summary>The cap as CPU time per period over all cores: cpu.max's and cfs_quota_us's quota; the kernel's minimum is 1 ms.</summary>
     public long? CapQuotaMicroseconds => CapPercent is { } p ? Math.Max(1000, (long)Math.Round(p / 100 * Cores * CapPeriodMicroseconds)) : null;
 

@@ -40,6 +40,7 @@ public static class CpuPlanner
         }
 
         return new CpuPlan(o.Profile, budget, mode, cores, threads, threadsBatch, cpus, cap, o.CapPeriodMicroseconds,
-            o.Priority is { } priority ? priority == CpuPriority.Idle : mode.HasFlag(CpuMode.Yield), o.MemoryHighBytes, o.MemoryMaxBytes);
+            o.Priority is { } priority ? priority == CpuPriority.Idle : mode.HasFlag(CpuMode.Yield), o.MemoryHighBytes, o.MemoryMaxBytes,
+            o.LatencyBudgetMilliseconds);
     }
 }

@@ -11,7 +11,8 @@ namespace LlmGateway.Cpu;
 /// Linux only for now (/proc); elsewhere the sampler reports that it has no samples.
 /// </remarks>
 public sealed class CpuSampler(
-    LlamaServerConnection connection, CpuGovernor governor, GatewayMetrics metrics, IOptions<CpuSamplerOptions> options, TimeProvider time) : BackgroundService
+    LlamaServerConnection connection, CpuGovernor governor, ChildProgress progress, GatewayMetrics metrics, IOptions<CpuSamplerOptions> options,
+    TimeProvider time) : BackgroundService
 {
     private readonly TimeSpan _interval = TimeSpan.FromMilliseconds(options.Value.IntervalMilliseconds);
     private readonly int _windowSamples = Samples(options.Value, TimeSpan.FromSeconds(options.Value.WindowSeconds));
@@ -24,6 +25,7 @@ public sealed class CpuSampler(
     private SlidingWindow? _system;
     private long _childRss;
     private ConfinedUsage? _confined;
+    private double? _waitRatio;
 
     public CpuSnapshot Snapshot() => new(
         options.Value.IntervalMilliseconds,
@@ -37,6 +39,12 @@ public sealed class CpuSampler(
         _confined?.ThrottledNanoseconds / 1e9);
 
     public long ChildRssBytes => Interlocked.Read(ref _childRss);
+
+    /// <summary>
+    /// The share of the last second llama-server's main thread spent runnable but not running (0 to 1): waiting for
+    /// CPU, whether held back by the cap, by idle priority, or by a busy machine. Null before a second was sampled.
+    /// </summary>
+    public double? ChildWaitRatio => _waitRatio;
 
     /// <summary>The cgroup's throttling counters, when the backend has a cgroup.</summary>
     public ConfinedUsage? Confined => _confined;
@@ -88,6 +96,9 @@ public sealed class CpuSampler(
         var lastSystem = proc.SystemTicks();
         var lastTick = time.GetTimestamp();
         long tick = 0;
+        int? lastWaitPid = null;
+        long lastDelay = 0;
+        var lastWaitTick = lastTick;
         var slowEvery = Math.Max(1, 1000 / options.Value.IntervalMilliseconds);
         while (!stoppingToken.WaitHandle.WaitOne(_interval))
         {
@@ -113,6 +124,7 @@ public sealed class CpuSampler(
             {
                 childPercent = Math.Clamp(100.0 * (ns - lastChildNs) / (elapsedNs * cores), 0, 100);
                 _child.Add(childPercent.Value);
+                progress.Sampled(childPercent.Value * cores);
             }
 
             (lastPid, lastChildNs) = (childNs is null ? null : pid, childNs ?? 0);
@@ -122,6 +134,11 @@ public sealed class CpuSampler(
             {
                 continue;
             }
+
+            var delay = pid is { } d ? LinuxProcStat.RunDelayNanoseconds(d) : null;
+            var waitedNs = time.GetElapsedTime(lastWaitTick).Ticks * 100.0;
+            _waitRatio = delay is { } w && pid == lastWaitPid && waitedNs > 0 ? Math.Clamp((w - lastDelay) / waitedNs, 0, 1) : null;
+            (lastWaitPid, lastDelay, lastWaitTick) = (pid, delay ?? 0, time.GetTimestamp());
 
             var rss = pid is { } q ? proc.ResidentBytes(q) ?? 0 : 0;
             Interlocked.Exchange(ref _childRss, rss);

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
-using LlmGateway.Interop;
 
 namespace LlmGateway.Cpu;
 
@@ -38,36 +36,14 @@ public static class LateConfinement
 
                     break;
                 case "--cpus" when CpuList.TryParse(launcherArguments[++i], out var cpus):
-                    var mask = new ulong[(cpus.Max() / 64) + 1];
-                    foreach (var c in cpus)
-                    {
-                        mask[c / 64] |= 1UL << (c % 64);
-                    }
-
-                    ForEachThread(pid, tid => LinuxInterop.SchedSetAffinity(tid, (nuint)(mask.Length * 8), mask), "sched_setaffinity", failures);
+                    failures.AddRange(ThreadScheduling.SetAffinity(pid, cpus));
                     break;
                 case "--sched-idle":
-                    ForEachThread(pid, tid =>
-                    {
-                        var param = new LinuxInterop.SchedParam();
-                        return LinuxInterop.SchedSetScheduler(tid, LinuxInterop.SchedIdle, ref param);
-                    }, "SCHED_IDLE", failures);
+                    failures.AddRange(ThreadScheduling.SetIdle(pid, idle: true));
                     break;
             }
         }
 
         return failures;
-    }
-
-    private static void ForEachThread(int pid, Func<int, int> call, string what, List<string> failures)
-    {
-        var tasks = Directory.Exists($"/proc/{pid}/task") ? Directory.GetDirectories($"/proc/{pid}/task") : [];
-        foreach (var task in tasks)
-        {
-            if (int.TryParse(Path.GetFileName(task), NumberStyles.None, CultureInfo.InvariantCulture, out var tid) && call(tid) != 0)
-            {
-                failures.Add($"{what} failed for thread {tid}: errno {Marshal.GetLastPInvokeError()}");
-            }
-        }
     }
 }

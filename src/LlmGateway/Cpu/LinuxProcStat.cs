@@ -70,6 +70,15 @@ public sealed class LinuxProcStat : IDisposable
         }
     }
 
+    /// <summary>Nanoseconds the process's main thread has waited on a run queue (schedstat's second field), or null when it is gone.</summary>
+    /// <remarks>The main thread loads the model and takes part in every batch, so its waiting stands for the process's.</remarks>
+    public static long? RunDelayNanoseconds(int pid)
+    {
+        using var schedstat = new ProcFile($"/proc/{pid}/schedstat");
+        Span<long> f = stackalloc long[2];
+        return ProcFile.Numbers(schedstat.Read(), f) == 2 ? f[1] : null;
+    }
+
     public void Dispose()
     {
         _stat.Dispose();

@@ -1,3 +1,4 @@
+using LlmGateway.Cpu;
 using LlmGateway.Supervision;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -13,15 +14,31 @@ public static class HealthEndpoints
         return routes;
     }
 
-    private static Results<Ok<Readiness>, JsonHttpResult<Readiness>> Ready(LlamaServerConnection connection)
+    /// <summary>Above this share of a second spent waiting for CPU, /ready says llama-server is waiting for CPU.</summary>
+    private const double WaitingRatio = 0.5;
+
+    private static Results<Ok<Readiness>, JsonHttpResult<Readiness>> Ready(LlamaServerConnection connection, CpuSampler sampler, YieldController yield)
     {
         var state = connection.State;
-        var body = new Readiness(state.Status.ToString().ToLowerInvariant(), state.Reason, state.Pid, state.Starts, state.Crashes,
-            state.IsReady ? null : state.LastLines);
+        var wait = state.Pid is null ? null : sampler.ChildWaitRatio;
+        var reason = state.Reason;
+        if (wait >= WaitingRatio)
+        {
+            var waiting = $"waiting for CPU {wait:P0} of the last second";
+            reason = reason is null ? waiting : $"{reason}; {waiting}";
+        }
+
+        var body = new Readiness(state.Status.ToString().ToLowerInvariant(), reason, state.Pid, state.Starts, state.Crashes,
+            wait is { } w ? Math.Round(w, 3) : null, wait >= WaitingRatio, yield.Priority, state.IsReady ? null : state.LastLines);
         return state.IsReady ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
     public sealed record Liveness(string Status);
 
-    public sealed record Readiness(string Status, string? Reason, int? Pid, int Starts, int Crashes, IReadOnlyList<string>? LastLines);
+    /// <param name="CpuWaitRatio">The share of the last second llama-server spent runnable but not running.</param>
+    /// <param name="WaitingForCpu">True when that share is above one half: held back by the cap, its priority, or a busy machine.</param>
+    /// <param name="Priority">normal or idle while the plan yields; null when it does not.</param>
+    public sealed record Readiness(
+        string Status, string? Reason, int? Pid, int Starts, int Crashes, double? CpuWaitRatio, bool WaitingForCpu, string? Priority,
+        IReadOnlyList<string>? LastLines);
 }

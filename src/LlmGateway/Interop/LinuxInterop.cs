@@ -2,9 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace LlmGateway.Interop;
 
-/// <summary>libc's scheduling calls, for confining a child that was started without the launcher. Called only on Linux.</summary>
+/// <summary>libc's scheduling calls, for confining a child and changing its priority while it runs. Called only on Linux.</summary>
 internal static partial class LinuxInterop
 {
+    public const int SchedOther = 0;
     public const int SchedIdle = 5;
 
     [StructLayout(LayoutKind.Sequential)]

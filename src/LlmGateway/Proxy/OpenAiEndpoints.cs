@@ -1,3 +1,4 @@
+using LlmGateway.Cpu;
 using LlmGateway.Model;
 using LlmGateway.Security;
 using LlmGateway.Supervision;
@@ -39,7 +40,7 @@ public static class OpenAiEndpoints
     /// <summary>The shared path of every forwarded POST: read and check, wait for a slot, forward.</summary>
     public sealed class Forwarding(
         ServedModel model, Admission admission, UpstreamForwarder forwarder, IOptions<ProxyOptions> options,
-        IOptions<LlamaServerOptions> server, LlamaServerConnection connection, TimeProvider time)
+        IOptions<LlamaServerOptions> server, LlamaServerConnection connection, YieldController yield, TimeProvider time)
     {
         public async Task HandleAsync(HttpContext context, OpenAiOperation operation, string path)
         {
@@ -66,6 +67,8 @@ public static class OpenAiEndpoints
 
             var record = context.Features.Get<RequestRecord>();
             record?.Stream = request!.Stream;
+            // From arrival: time in the queue counts towards the latency budget that lifts llama-server's priority.
+            using var demand = yield.Begin();
             var queued = time.GetTimestamp();
             using var slot = await admission.EnterAsync(ct);
             record?.QueueWait = time.GetElapsedTime(queued);

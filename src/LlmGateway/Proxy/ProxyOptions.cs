@@ -10,7 +10,10 @@ public sealed class ProxyOptions
     /// <summary>Largest request body accepted; larger ones get 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
 
-    /// <summary>Longest silence from llama-server (before the headers, or between two chunks) before 504 or an aborted stream.</summary>
+    /// <summary>
+    /// Longest time llama-server may make no progress on a request (no bytes, and its CPU time not advancing) before
+    /// 504, or an aborted stream once the answer started.
+    /// </summary>
     public double IdleTimeoutSeconds { get; set; } = 120;
 
     /// <summary>Requests allowed to wait for a free slot; one more gets 429.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Http.Headers;
+using LlmGateway.Cpu;
 using LlmGateway.Supervision;
 using LlmGateway.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
@@ -9,12 +10,14 @@ namespace LlmGateway.Proxy;
 
 /// <summary>Sends one request to llama-server and streams its answer back as it comes, chunk by chunk.</summary>
 /// <remarks>
-/// The timeout is an activity timeout: it restarts after every chunk, so a long generation that keeps
-/// producing tokens is never cut, and a stalled one is. The client's RequestAborted is linked, so a client
-/// that leaves closes the upstream connection and llama-server stops generating.
+/// The timeout is an activity timeout (<see cref="ProgressTimeout"/>): it restarts after every chunk and while
+/// llama-server's CPU time advances, so a long generation or a slow prefill is never cut, and a stalled child
+/// is. The client's RequestAborted is linked, so a client that leaves closes the upstream connection and
+/// llama-server stops generating.
 /// Nothing is retried: once the body reached llama-server, the work may have begun.
 /// </remarks>
-public sealed partial class UpstreamForwarder(LlamaServerConnection connection, IOptions<ProxyOptions> options, TimeProvider time, ILogger<UpstreamForwarder> logger)
+public sealed partial class UpstreamForwarder(
+    LlamaServerConnection connection, ChildProgress progress, IOptions<ProxyOptions> options, TimeProvider time, ILogger<UpstreamForwarder> logger)
 {
     private static readonly MediaTypeHeaderValue Json = new("application/json");
     private readonly TimeSpan _idleTimeout = TimeSpan.FromSeconds(options.Value.IdleTimeoutSeconds);
@@ -42,8 +45,7 @@ public sealed partial class UpstreamForwarder(LlamaServerConnection connection, 
             request.Content.Headers.ContentType = Json;
         }
 
-        using var activity = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        activity.CancelAfter(_idleTimeout);
+        using var activity = new ProgressTimeout(_idleTimeout, progress, time, aborted);
         HttpResponseMessage response;
         try
         {
@@ -55,7 +57,7 @@ public sealed partial class UpstreamForwarder(LlamaServerConnection connection, 
         }
         catch (OperationCanceledException)
         {
-            await OpenAiError.GatewayTimeout($"llama-server did not answer within {_idleTimeout.TotalSeconds:0.###} s (Proxy:IdleTimeoutSeconds).").ExecuteAsync(context);
+            await OpenAiError.GatewayTimeout($"llama-server made no progress for {_idleTimeout.TotalSeconds:0.###} s (Proxy:IdleTimeoutSeconds).").ExecuteAsync(context);
             return;
         }
         catch (HttpRequestException e)
@@ -98,7 +100,7 @@ public sealed partial class UpstreamForwarder(LlamaServerConnection connection, 
         }
         catch (OperationCanceledException)
         {
-            error = OpenAiError.GatewayTimeout($"llama-server did not finish its error answer within {_idleTimeout.TotalSeconds:0.###} s (Proxy:IdleTimeoutSeconds).");
+            error = OpenAiError.GatewayTimeout($"llama-server made no progress on its error answer for {_idleTimeout.TotalSeconds:0.###} s (Proxy:IdleTimeoutSeconds).");
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {
@@ -108,7 +110,7 @@ public sealed partial class UpstreamForwarder(LlamaServerConnection connection, 
         await error.ExecuteAsync(context);
     }
 
-    private async Task CopyResponseAsync(HttpContext context, HttpResponseMessage response, CancellationTokenSource activity)
+    private async Task CopyResponseAsync(HttpContext context, HttpResponseMessage response, ProgressTimeout activity)
     {
         var http = context.Response;
         http.StatusCode = (int)response.StatusCode;
@@ -131,7 +133,7 @@ public sealed partial class UpstreamForwarder(LlamaServerConnection connection, 
             int read;
             while ((read = await upstream.ReadAsync(buffer, activity.Token)) > 0)
             {
-                activity.CancelAfter(_idleTimeout);
+                activity.Activity();
                 var chunk = buffer.AsMemory(0, read);
                 // Kestrel sends what WriteAsync gets at once when buffering is off: each SSE event leaves as it
                 // came, with no flush of its own.

@@ -22,7 +22,7 @@ public sealed class LlamaServerOptions
     /// <summary>Appended to llama-server's command line as they are, for experts.</summary>
     public string[] ExtraArguments { get; set; } = [];
 
-    /// <summary>How long loading may go without progress (new output or a health change) before the start fails.</summary>
+    /// <summary>How long loading may go without progress (new output, a health change, or CPU time spent) before the start fails.</summary>
     public double StartTimeoutSeconds { get; set; } = 60;
 
     /// <summary>How long a stopping child gets between the polite signal and the kill.</summary>

@@ -22,6 +22,8 @@ public sealed partial class LlamaServerSupervisor(
     ServedModel model,
     IOptions<LlamaServerOptions> options,
     CpuGovernor governor,
+    YieldController yield,
+    ChildProgress childProgress,
     GatewayMetrics metrics,
     ILoggerFactory loggers,
     TimeProvider time) : BackgroundService
@@ -94,7 +96,7 @@ public sealed partial class LlamaServerSupervisor(
             Path.Combine(directory.FullName, "llama.sock"), Convert.ToHexString(RandomNumberGenerator.GetBytes(24)), generation);
         await File.WriteAllTextAsync(endpoint.ApiKeyFile, endpoint.ApiKey, stoppingToken);
         var tail = new OutputTail(_options.OutputLinesKept);
-        var progress = new Progress(time);
+        var progress = new Progress(time, childProgress);
         var pid = 0;
         Publish(ChildStatus.Starting, null, null, tail, endpoint);
         Confinement confinement;
@@ -116,6 +118,7 @@ public sealed partial class LlamaServerSupervisor(
                 if (int.TryParse(line.AsSpan(LauncherPidPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out pid))
                 {
                     governor.Started(pid, confinement.LauncherArguments);
+                    connection.Publish(connection.State with { Pid = pid }); // sampled while it loads
                 }
 
                 return;
@@ -151,6 +154,7 @@ public sealed partial class LlamaServerSupervisor(
             {
                 pid = run.ProcessId;
                 governor.Started(pid, confinement.LauncherArguments);
+                connection.Publish(connection.State with { Pid = pid });
             }
 
             LogStarting(_logger, generation, server);
@@ -166,11 +170,13 @@ public sealed partial class LlamaServerSupervisor(
             LogReady(_logger, generation, pid, time.GetElapsedTime(started).TotalSeconds);
             metrics.ChildStarted(time.GetElapsedTime(started));
             Publish(ChildStatus.Ready, null, pid, tail, endpoint);
+            yield.ChildReady();
             var result = await run;
             throw Crashed($"llama-server exited with code {result.ExitCode} after {result.RunTime.TotalSeconds:F0} s", tail);
         }
         finally
         {
+            yield.ChildExited();
             governor.Exited();
             TryDelete(directory);
         }
@@ -324,12 +330,13 @@ public sealed partial class LlamaServerSupervisor(
         }
     }
 
-    /// <summary>When the child last showed a sign of life while loading.</summary>
-    private sealed class Progress(TimeProvider time)
+    /// <summary>When the child last showed a sign of life while loading: a line, a health change, or CPU time spent.</summary>
+    /// <remarks>A start on a busy machine that waits for CPU but gets some is slow, not failed.</remarks>
+    private sealed class Progress(TimeProvider time, ChildProgress child)
     {
         private long _last = time.GetTimestamp();
 
-        public TimeSpan Idle => time.GetElapsedTime(Interlocked.Read(ref _last));
+        public TimeSpan Idle => time.GetElapsedTime(Math.Max(Interlocked.Read(ref _last), child.LastWork ?? long.MinValue));
 
         public void Mark() => Interlocked.Exchange(ref _last, time.GetTimestamp());
     }

@@ -17,7 +17,7 @@ public sealed class ObservedMetrics : IHostedService
     private static readonly (string Name, TimeSpan Span)[] Windows = [("1m", TimeSpan.FromMinutes(1)), ("5m", TimeSpan.FromMinutes(5))];
 
     public ObservedMetrics(
-        IMeterFactory meters, GatewayMetrics metrics, CpuSampler sampler, CpuGovernor governor,
+        IMeterFactory meters, GatewayMetrics metrics, CpuSampler sampler, CpuGovernor governor, YieldController yield,
         LlamaServerConnection connection, Admission admission, ServedModel model)
     {
         var meter = meters.Create(GatewayMetrics.MeterName);
@@ -33,6 +33,10 @@ public sealed class ObservedMetrics : IHostedService
         meter.CreateObservableGauge("llmgw_cpu_cap_ratio", () => governor.Plan.CapPercent is { } cap ? [new Measurement<double>(cap / 100)] : Array.Empty<Measurement<double>>(), "1", "The hard CPU cap, 0 to 1 of the machine");
         meter.CreateObservableCounter("llmgw_child_cpu_throttled_seconds", () => sampler.Confined?.ThrottledNanoseconds is { } ns ? [new Measurement<double>(ns / 1e9)] : Array.Empty<Measurement<double>>(), "s", "Time the kernel held llama-server back at its cap");
         meter.CreateObservableCounter("llmgw_child_cpu_throttled_periods", () => sampler.Confined?.ThrottledPeriods is { } p ? [new Measurement<long>(p)] : Array.Empty<Measurement<long>>(), "{period}", "Cap periods in which llama-server was throttled");
+        meter.CreateObservableGauge("llmgw_child_cpu_wait_ratio", () => sampler.ChildWaitRatio is { } w ? [new Measurement<double>(w)] : Array.Empty<Measurement<double>>(), "1", "Share of the last second llama-server was runnable but not running: waiting for CPU");
+        meter.CreateObservableGauge("llmgw_child_priority_idle", () => yield.Priority is { } p ? [new Measurement<int>(p == "idle" ? 1 : 0)] : Array.Empty<Measurement<int>>(), "1", "1 while llama-server runs at idle priority, 0 at normal; absent when the plan does not yield");
+        meter.CreateObservableGauge("llmgw_requests_late", () => yield.Late, "{request}", "Requests waiting longer than Cpu:LatencyBudgetMilliseconds: llama-server runs at normal priority for them");
+        meter.CreateObservableCounter("llmgw_child_priority_switches", () => yield.Switches, "{switch}", "Switches of llama-server between idle and normal priority");
         meter.CreateObservableGauge("llmgw_child_cpu_window_ratio", () => Cpu(sampler, child: true), "1", "llama-server's CPU over the window, 0 to 1 of the machine");
         meter.CreateObservableGauge("llmgw_system_cpu_window_ratio", () => Cpu(sampler, child: false), "1", "The machine's CPU over the window, 0 to 1");
         meter.CreateObservableGauge("llmgw_request_duration_window_seconds", () => Latency(metrics.Durations), "s", "Duration of the successful requests that ended within the window");

@@ -39,10 +39,8 @@ public sealed class CgroupV1Backend(string root) : ICpuBackend
         CgroupFiles.Write(_cpuset, "cpuset.cpus", plan.CpuListText);
         parts.Add(new("cpus", $"cgroup v1 {_cpuset}: cpuset.cpus={plan.CpuListText}"));
 
-        var idle = CgroupFiles.WriteIfPresent(_cpu, "cpu.idle", plan.Yield ? "1" : "0");
-        parts.Add(plan.Yield
-            ? new("yield", idle ? "SCHED_IDLE (llmgw-launch --sched-idle) and cgroup v1 cpu.idle=1" : "SCHED_IDLE (llmgw-launch --sched-idle)")
-            : new("yield", null, "this plan does not yield"));
+        var idle = ApplyIdle(plan.YieldsFromStart);
+        parts.Add(YieldText.Part(plan, $"cgroup v1 {_cpu}: {idle}" + (plan.YieldsFromStart ? " and SCHED_IDLE (llmgw-launch --sched-idle)" : "")));
         if (plan.MemoryHighBytes is not null || plan.MemoryMaxBytes is not null)
         {
             parts.Add(new("memory", null, "memory limits need cgroup v2 (memory.high, memory.max)"));
@@ -55,7 +53,7 @@ public sealed class CgroupV1Backend(string root) : ICpuBackend
         }
 
         args.AddRange(["--join", Path.Combine(_cpuset, "cgroup.procs")]);
-        if (plan.Yield)
+        if (plan.YieldsFromStart)
         {
             args.Add("--sched-idle");
         }
@@ -81,6 +79,24 @@ public sealed class CgroupV1Backend(string root) : ICpuBackend
         try
         {
             ApplyCap(plan);
+            return null;
+        }
+        catch (CpuBackendUnavailableException e)
+        {
+            return e.Message;
+        }
+    }
+
+    public string? SetIdle(int pid, bool idle)
+    {
+        if (_cpu is null)
+        {
+            return "no group has been made yet";
+        }
+
+        try
+        {
+            ApplyIdle(idle);
             return null;
         }
         catch (CpuBackendUnavailableException e)
@@ -121,6 +137,22 @@ public sealed class CgroupV1Backend(string root) : ICpuBackend
         {
             CgroupFiles.TryRemove(group);
         }
+    }
+
+    /// <summary>
+    /// The group's priority against its siblings: cpu.idle where the kernel has it (5.15+), else the least cpu.shares.
+    /// The group's, not the threads': inside a group, a thread's policy only orders it against the group's own threads.
+    /// cpu.shares is left alone where cpu.idle exists: the kernel refuses it (EINVAL) while the group is idle.
+    /// </summary>
+    private string ApplyIdle(bool idle)
+    {
+        if (CgroupFiles.WriteIfPresent(_cpu!, "cpu.idle", idle ? "1" : "0"))
+        {
+            return $"cpu.idle={(idle ? 1 : 0)}";
+        }
+
+        CgroupFiles.Write(_cpu!, "cpu.shares", idle ? "2" : "1024");
+        return $"cpu.shares={(idle ? 2 : 1024)}";
     }
 
     private string ApplyCap(CpuPlan plan)

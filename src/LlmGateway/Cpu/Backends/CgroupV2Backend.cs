@@ -66,15 +66,13 @@ public sealed class CgroupV2Backend(string root, string procSelfCgroup = "/proc/
             parts.Add(new("cpus", $"sched_setaffinity {plan.CpuListText} (llmgw-launch --cpus)", "cgroup v2 has no cpuset controller here"));
         }
 
-        var idle = CgroupFiles.WriteIfPresent(_group, "cpu.idle", plan.Yield ? "1" : "0");
-        if (plan.Yield)
+        var idle = ApplyIdle(plan.YieldsFromStart);
+        if (plan.YieldsFromStart)
         {
             args.Add("--sched-idle");
         }
 
-        parts.Add(!plan.Yield ? new("yield", null, "this plan does not yield")
-            : idle ? new("yield", $"cgroup v2 {_group}: cpu.idle=1, and SCHED_IDLE (llmgw-launch --sched-idle)")
-            : new("yield", "SCHED_IDLE (llmgw-launch --sched-idle)", "this kernel has no cpu.idle (5.15+)"));
+        parts.Add(YieldText.Part(plan, $"cgroup v2 {_group}: {idle}" + (plan.YieldsFromStart ? ", and SCHED_IDLE (llmgw-launch --sched-idle)" : "")));
 
         var high = plan.MemoryHighBytes?.ToString(CultureInfo.InvariantCulture) ?? "max";
         var max = plan.MemoryMaxBytes?.ToString(CultureInfo.InvariantCulture) ?? "max";
@@ -124,6 +122,24 @@ public sealed class CgroupV2Backend(string root, string procSelfCgroup = "/proc/
         }
     }
 
+    public string? SetIdle(int pid, bool idle)
+    {
+        if (_group is null)
+        {
+            return "no group has been made yet";
+        }
+
+        try
+        {
+            ApplyIdle(idle);
+            return null;
+        }
+        catch (CpuBackendUnavailableException e)
+        {
+            return e.Message;
+        }
+    }
+
     public ConfinedUsage? ReadUsage()
     {
         if (_group is null)
@@ -145,6 +161,19 @@ public sealed class CgroupV2Backend(string root, string procSelfCgroup = "/proc/
         {
             CgroupFiles.TryRemove(_group); // the gateway stays in its leaf: moving back would break the rule above
         }
+    }
+
+    /// <summary>The group's priority: cpu.idle where the kernel has it (5.15+), else the least cpu.weight.</summary>
+    /// <remarks>cpu.weight is left alone where cpu.idle exists: the kernel refuses it while the group is idle.</remarks>
+    private string ApplyIdle(bool idle)
+    {
+        if (CgroupFiles.WriteIfPresent(_group!, "cpu.idle", idle ? "1" : "0"))
+        {
+            return $"cpu.idle={(idle ? 1 : 0)}";
+        }
+
+        CgroupFiles.WriteIfPresent(_group!, "cpu.weight", idle ? "1" : "100");
+        return $"cpu.weight={(idle ? 1 : 100)}";
     }
 
     private string ApplyCap(CpuPlan plan)

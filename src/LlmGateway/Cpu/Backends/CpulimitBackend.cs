@@ -27,9 +27,10 @@ public sealed class CpulimitBackend(CpulimitCap? cpulimit, ILogger logger) : ICp
             plan.CapPercent is null ? new("cap", null, "no cap in this plan")
                 : new("cap", $"{cpulimit!.Executable} -l {CpulimitCap.Limit(plan)} -z", "reactive: short spikes pass above the cap"),
             new("cpus", null, "this system offers no CPU affinity to another process"),
+            // taskpolicy and renice act once, after the start: this backend cannot switch back for a late request.
             !plan.Yield ? new("yield", null, "this plan does not yield")
-                : OperatingSystem.IsMacOS() ? new("yield", "taskpolicy -b (background QoS), after start")
-                : new("yield", "renice 19, after start", "no idle scheduling class here; nice is the nearest"),
+                : OperatingSystem.IsMacOS() ? new("yield", "taskpolicy -b (background QoS), after start", "always: no switch to normal priority for a late request here")
+                : new("yield", "renice 19, after start", "no idle scheduling class here; nice is the nearest, always"),
             .. SchedulerBackend.MemoryPart(plan),
         ]);
     }
@@ -65,6 +66,8 @@ public sealed class CpulimitBackend(CpulimitCap? cpulimit, ILogger logger) : ICp
         cpulimit.Change(plan);
         return null;
     }
+
+    public string? SetIdle(int pid, bool idle) => "the priority set after start stays: taskpolicy and renice cannot be undone here without privileges";
 
     public ConfinedUsage? ReadUsage() => null;
 

@@ -23,6 +23,12 @@ public interface ICpuBackend : IDisposable
     /// <summary>Changes the cap of the running child and of later ones. Null when done, else why it cannot.</summary>
     string? SetCap(CpuPlan plan);
 
+    /// <summary>
+    /// Idle priority (only CPU nobody else wants) or normal priority for the running child <paramref name="pid"/>, within
+    /// the cap either way. Null when done, else why it cannot be changed while the child runs.
+    /// </summary>
+    string? SetIdle(int pid, bool idle);
+
     /// <summary>CPU used by the confined child so far, from the kernel's accounting; null when this backend has none.</summary>
     ConfinedUsage? ReadUsage();
 }
@@ -39,6 +45,17 @@ public sealed record Enforcement(string Part, string? By, string? Note = null);
 
 /// <summary>Cumulative counters of the child's cgroup or job.</summary>
 public sealed record ConfinedUsage(long CpuNanoseconds, long? ThrottledPeriods, long? ThrottledNanoseconds);
+
+/// <summary>How each backend describes the yield part of a plan.</summary>
+public static class YieldText
+{
+    /// <summary>The enforcement of the yield part, <paramref name="by"/> being the mechanism that switches the priority.</summary>
+    public static Enforcement Part(CpuPlan plan, string by) =>
+        !plan.Yield ? new("yield", null, "this plan does not yield")
+        : plan.YieldsFromStart ? new("yield", $"{by}, from the start (strict: Cpu:LatencyBudgetMilliseconds=-1)", "loading waits for idle CPU")
+        : new("yield", $"{by} while no request has waited {plan.LatencyBudgetMilliseconds} ms (Cpu:LatencyBudgetMilliseconds)",
+            "normal priority within the cap while loading and while a request is late");
+}
 
 /// <summary>The backend cannot work here (no cgroup access, not this OS, tool missing); the message says why.</summary>
 public sealed class CpuBackendUnavailableException(string message) : Exception(message);

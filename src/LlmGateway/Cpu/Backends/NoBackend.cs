@@ -23,6 +23,8 @@ public sealed class NoBackend : ICpuBackend
 
     public string? SetCap(CpuPlan plan) => "Cpu:Backend is None";
 
+    public string? SetIdle(int pid, bool idle) => "Cpu:Backend is None";
+
     public ConfinedUsage? ReadUsage() => null;
 
     public void Dispose()

@@ -15,7 +15,7 @@ public sealed class SchedulerBackend(CpulimitCap? cpulimit) : ICpuBackend
     {
         _plan = plan;
         List<string> args = ["--cpus", plan.CpuListText];
-        if (plan.Yield)
+        if (plan.YieldsFromStart)
         {
             args.Add("--sched-idle");
         }
@@ -27,7 +27,7 @@ public sealed class SchedulerBackend(CpulimitCap? cpulimit) : ICpuBackend
         [
             cap,
             new("cpus", $"sched_setaffinity {plan.CpuListText} (llmgw-launch --cpus)"),
-            plan.Yield ? new("yield", "SCHED_IDLE (llmgw-launch --sched-idle)") : new("yield", null, "this plan does not yield"),
+            YieldText.Part(plan, plan.YieldsFromStart ? "SCHED_IDLE (llmgw-launch --sched-idle)" : "SCHED_IDLE on every thread"),
             .. MemoryPart(plan),
         ]);
     }
@@ -53,6 +53,10 @@ public sealed class SchedulerBackend(CpulimitCap? cpulimit) : ICpuBackend
         cpulimit.Change(plan);
         return null;
     }
+
+    public string? SetIdle(int pid, bool idle) => OperatingSystem.IsLinux()
+        ? ThreadScheduling.SetIdle(pid, idle) is { Count: > 0 } failures ? string.Join("; ", failures) : null
+        : "thread scheduling is Linux's";
 
     public ConfinedUsage? ReadUsage() => null;
 

@@ -17,19 +17,22 @@ public sealed class WindowsJobBackend(KillOnCloseJob job) : ICpuBackend
 {
     private const string AfterStart = "applies once the child joins the job, right after it starts: its first milliseconds run unconfined";
 
+    private ulong? _mask;
+
     public string Name => "windows-job";
 
     public Confinement Prepare(CpuPlan plan)
     {
         var mask = plan.Cpus.All(c => c is >= 0 and < 64) ? AffinityMask(plan.Cpus) : (ulong?)null;
         var rate = ApplyCap(plan);
-        Win32(() => job.SetLimits(mask, plan.Yield));
+        _mask = mask;
+        Win32(() => job.SetLimits(mask, plan.YieldsFromStart));
         return new Confinement([],
         [
             rate is null ? new("cap", null, "no cap in this plan") : new("cap", $"job object CPU rate {rate}/10000 of the machine (hard cap)", AfterStart),
             mask is { } m ? new("cpus", $"job object affinity 0x{m.ToString("X", CultureInfo.InvariantCulture)} ({plan.CpuListText})", AfterStart)
                 : new("cpus", null, "a job's affinity reaches only CPUs 0-63 (one processor group)"),
-            plan.Yield ? new("yield", "job object IDLE_PRIORITY_CLASS", AfterStart) : new("yield", null, "this plan does not yield"),
+            YieldText.Part(plan, "job object IDLE_PRIORITY_CLASS"),
             .. SchedulerBackend.MemoryPart(plan),
         ]);
     }
@@ -47,6 +50,19 @@ public sealed class WindowsJobBackend(KillOnCloseJob job) : ICpuBackend
         try
         {
             ApplyCap(plan);
+            return null;
+        }
+        catch (CpuBackendUnavailableException e)
+        {
+            return e.Message;
+        }
+    }
+
+    public string? SetIdle(int pid, bool idle)
+    {
+        try
+        {
+            Win32(() => job.SetLimits(_mask, idle));
             return null;
         }
         catch (CpuBackendUnavailableException e)
