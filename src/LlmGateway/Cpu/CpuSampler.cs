@@ -135,7 +135,7 @@ public sealed class CpuSampler(
                 continue;
             }
 
-            var delay = pid is { } d ? LinuxProcStat.RunDelayNanoseconds(d) : null;
+            var delay = pid is { } d ? proc.RunDelayNanoseconds(d) : null;
             var waitedNs = time.GetElapsedTime(lastWaitTick).Ticks * 100.0;
             _waitRatio = delay is { } w && pid == lastWaitPid && waitedNs > 0 ? Math.Clamp((w - lastDelay) / waitedNs, 0, 1) : null;
             (lastWaitPid, lastDelay, lastWaitTick) = (pid, delay ?? 0, time.GetTimestamp());

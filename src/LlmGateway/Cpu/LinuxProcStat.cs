@@ -10,6 +10,7 @@ public sealed class LinuxProcStat : IDisposable
     private static readonly long PageSize = Environment.SystemPageSize;
     private readonly ProcFile _stat = new("/proc/stat");
     private ProcFile? _statm;
+    private ProcFile? _schedstat;
 
     /// <summary>(busy, total) clock ticks of all CPUs since boot, from the first line of /proc/stat.</summary>
     public (long Busy, long Total)? SystemTicks()
@@ -72,16 +73,23 @@ public sealed class LinuxProcStat : IDisposable
 
     /// <summary>Nanoseconds the process's main thread has waited on a run queue (schedstat's second field), or null when it is gone.</summary>
     /// <remarks>The main thread loads the model and takes part in every batch, so its waiting stands for the process's.</remarks>
-    public static long? RunDelayNanoseconds(int pid)
+    public long? RunDelayNanoseconds(int pid)
     {
-        using var schedstat = new ProcFile($"/proc/{pid}/schedstat");
+        var path = $"/proc/{pid}/schedstat";
+        if (_schedstat?.Path != path)
+        {
+            _schedstat?.Dispose();
+            _schedstat = new ProcFile(path);
+        }
+
         Span<long> f = stackalloc long[2];
-        return ProcFile.Numbers(schedstat.Read(), f) == 2 ? f[1] : null;
+        return ProcFile.Numbers(_schedstat.Read(), f) == 2 ? f[1] : null;
     }
 
     public void Dispose()
     {
         _stat.Dispose();
         _statm?.Dispose();
+        _schedstat?.Dispose();
     }
 }
