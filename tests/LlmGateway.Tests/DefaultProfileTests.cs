@@ -62,13 +62,17 @@ public sealed class DefaultProfileTests
 
     private static async Task Generate(GatewayProcess gateway, CancellationToken ct)
     {
-        using var response = await gateway.Http.PostAsJsonAsync("/v1/chat/completions", new
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
-            messages = new[] { new { role = "user", content = "Count." } },
-            max_tokens = 100_000,
-            ignore_eos = true,
-            stream = true,
-        }, ct);
+            Content = JsonContent.Create(new
+            {
+                messages = new[] { new { role = "user", content = "Count." } },
+                max_tokens = 100_000,
+                ignore_eos = true,
+                stream = true,
+            }),
+        };
+        using var response = await gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         response.EnsureSuccessStatusCode();
         await using var body = await response.Content.ReadAsStreamAsync(ct);
         await body.CopyToAsync(Stream.Null, ct);
