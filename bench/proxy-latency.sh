@@ -31,7 +31,11 @@ cleanup() {
 trap cleanup EXIT
 
 gw_port=18480 nginx_port=18481 bare_port=18482
-Model__Path=$model LlamaServer__ExecutablePath=$bin/llama-server LlamaServer__LauncherPath=$launcher \
+# Four clients share this llama-server: the gateway (at most Parallel + 5 connections), nginx (up to 8 busy and 16
+# idle kept), the bare proxy (its own pool) and the load generator (8). Every open connection holds one of
+# llama-server's fixed HTTP threads, and one beyond them can wait up to 5 s (docs/benchmarks/http-thread-stall.md):
+# the gateway's default (Parallel + 6) covers the gateway alone, so the run gives llama-server enough for all four.
+Model__Path=$model LlamaServer__HttpThreads=${HTTP_THREADS:-64} LlamaServer__ExecutablePath=$bin/llama-server LlamaServer__LauncherPath=$launcher \
   LlamaServer__Parallel=8 LlamaServer__ContextSize=4096 Cpu__Profile=Fast Cpu__Threads=1 \
   Logging__LogLevel__Default=Warning ASPNETCORE_URLS=http://127.0.0.1:$gw_port \
   dotnet "$root/src/LlmGateway/bin/Release/net10.0/LlmGateway.dll" >"$work/gateway.log" 2>&1 &
@@ -94,7 +98,7 @@ table=$(python3 "$root/bench/proxy_latency.py" --requests "$requests" --warmup "
   "llama-server=unix:$socket" "nginx=http://127.0.0.1:$nginx_port" "bare-aspnetcore=http://127.0.0.1:$bare_port" \
   "gateway=http://127.0.0.1:$gw_port")
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-http_threads=$(grep -o 'threads-http [0-9]*' <<<"$(tr '\0' ' ' <"/proc/$child/cmdline")" | cut -d' ' -f2)
+http_threads=$(tr '\0' ' ' <"/proc/$child/cmdline" | grep -o 'threads-http [0-9]*' | cut -d' ' -f2 || true)
 {
   echo "# Proxy latency: gateway vs nginx vs llama-server itself"
   echo

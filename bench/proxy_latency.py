@@ -118,6 +118,7 @@ class Watch:
 
     def __init__(self, pid):
         self.pid, self.peak, self.stop = pid, (0, 0), threading.Event()
+        self.idle_threads = self.sample()[1]  # before any request: the fixed HTTP threads and the rest
         threading.Thread(target=self.run, daemon=True).start()
 
     def sample(self):
@@ -189,7 +190,8 @@ def main():
                     round_p50[name].append(percentile(got, 50))
             if watch:
                 conns, threads = watch.take()
-                peaks.append(f"{'stream TTFT' if stream else 'max_tokens 1'}, {conc} clients: {conns} connections, {threads} threads")
+                peaks.append(f"{'stream TTFT' if stream else 'max_tokens 1'}, {conc} clients: {conns - 1} connections, "
+                             f"{threads - watch.idle_threads} threads added")
             base_name = targets[0][0]
             base = samples[base_name]
             for name, _ in targets:
@@ -224,8 +226,9 @@ def main():
               f"| {r[9]:+.2f} [{r[10]:+.2f}, {r[11]:+.2f}] | {cpu_cell} | {r[13]:.2f} | {r[15]:.1f} | {r[14]:.1f} |")
     if peaks:
         print()
-        print("llama-server's peak per cell (all paths together; connections counts its listening socket too): "
-              + "; ".join(peaks) + ".")
+        print("llama-server's peak per cell, all paths together: open connections, and HTTP threads it added beyond its "
+              "fixed ones (which it does only when every fixed thread holds a connection; an added thread lives 3 s "
+              "after its last connection, so a cell can inherit the previous one's): " + "; ".join(peaks) + ".")
 
 
 if __name__ == "__main__":
