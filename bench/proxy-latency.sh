@@ -4,7 +4,7 @@
 # gateway's stack), all in front of the SAME llama-server process (the gateway's own child, reached on its
 # UNIX socket with its key), in one run, interleaved.
 #   bench/proxy-latency.sh [requests-per-cell] [warm-up requests per client] [think ms]
-# results: docs/benchmarks/proxy-latency.md, or with a think time (each client waits that long after every
+# results (OUT=file to write elsewhere): docs/benchmarks/proxy-latency.md, or with a think time (each client waits that long after every
 # request, so the proxies' threads fall asleep in between: sporadic traffic) proxy-latency-think-<ms>ms.md
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -31,7 +31,11 @@ cleanup() {
 trap cleanup EXIT
 
 gw_port=18480 nginx_port=18481 bare_port=18482
-Model__Path=$model LlamaServer__ExecutablePath=$bin/llama-server LlamaServer__LauncherPath=$launcher \
+# Four clients share this llama-server: the gateway (at most Parallel + 5 connections), nginx (up to 8 busy and 16
+# idle kept), the bare proxy (its own pool) and the load generator (8). Every open connection holds one of
+# llama-server's fixed HTTP threads, and one beyond them can wait up to 5 s (docs/benchmarks/http-thread-stall.md):
+# the gateway's default (Parallel + 6) covers the gateway alone, so the run gives llama-server enough for all four.
+Model__Path=$model LlamaServer__HttpThreads=${HTTP_THREADS:-64} LlamaServer__ExecutablePath=$bin/llama-server LlamaServer__LauncherPath=$launcher \
   LlamaServer__Parallel=8 LlamaServer__ContextSize=4096 Cpu__Profile=Fast Cpu__Threads=1 \
   Logging__LogLevel__Default=Warning ASPNETCORE_URLS=http://127.0.0.1:$gw_port \
   dotnet "$root/src/LlmGateway/bin/Release/net10.0/LlmGateway.dll" >"$work/gateway.log" 2>&1 &
@@ -79,18 +83,22 @@ dotnet "$root/bench/BareProxy/bin/Release/net10.0/BareProxy.dll" "$socket" "$key
 bare_pid=$!
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$bare_port/" && break; sleep 0.1; done
 
-out="$root/docs/benchmarks/proxy-latency.md"
+out=${OUT:-"$root/docs/benchmarks/proxy-latency.md"}
 command="bench/proxy-latency.sh $requests $warmup" pace=""
 if [[ "$think" != 0 ]]; then
-  out="$root/docs/benchmarks/proxy-latency-think-${think}ms.md"
+  out=${OUT:-"$root/docs/benchmarks/proxy-latency-think-${think}ms.md"}
   command+=" $think" pace=" Each client waits $think ms after every request."
 fi
 mkdir -p "$(dirname "$out")"
 nginx_worker=$(pgrep -P "$(cat "$work/nginx.pid")" | paste -sd,)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 table=$(python3 "$root/bench/proxy_latency.py" --requests "$requests" --warmup "$warmup" --think "$think" \
+  --watch "$child" --slow "$work/slow.txt" \
   --header "llama-server:Authorization: Bearer $key" --cpu "gateway:$gateway_pid" --cpu "nginx:$nginx_worker" --cpu "bare-aspnetcore:$bare_pid" \
   "llama-server=unix:$socket" "nginx=http://127.0.0.1:$nginx_port" "bare-aspnetcore=http://127.0.0.1:$bare_port" \
   "gateway=http://127.0.0.1:$gw_port")
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+http_threads=$(tr '\0' ' ' <"/proc/$child/cmdline" | grep -o 'threads-http [0-9]*' | cut -d' ' -f2 || true)
 {
   echo "# Proxy latency: gateway vs nginx vs llama-server itself"
   echo
@@ -105,7 +113,17 @@ table=$(python3 "$root/bench/proxy_latency.py" --requests "$requests" --warmup "
   echo "bare-aspnetcore is bench/BareProxy: Kestrel in, HttpMessageInvoker out, each chunk written as it comes, with the"
   echo "gateway's runtime settings and nothing else (no validation, admission, metrics, spare connection or child to watch):"
   echo "the floor of the gateway's stack on this machine."
+  echo "'p99/p50' and 'max/median' are each path's own tail; 'max ms' its slowest request."
+  echo "llama-server ran with ${http_threads:-its default number of} fixed HTTP threads; load average (1, 5, 15 min) $load_before before, $load_after after."
   echo
   echo "$table"
+  echo
+  if [[ -s "$work/slow.txt" ]]; then
+    echo "Requests over 10x their path's median (start, UTC):"
+    echo
+    sed 's/^/    /' "$work/slow.txt"
+  else
+    echo "No request took over 10x its path's median."
+  fi
 } >"$out"
 cat "$out"

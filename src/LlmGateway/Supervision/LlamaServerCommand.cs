@@ -24,6 +24,9 @@ public static class LlamaServerCommand
             // Both: prompt processing uses --threads-batch, and that is where the spikes came from.
             "--threads", N(cpu.Threads),
             "--threads-batch", N(cpu.ThreadsBatch),
+            // Explicit, and at least one for every connection the gateway may hold (LlamaServerConnection):
+            // a connection beyond llama-server's fixed threads can wait seconds for one.
+            "--threads-http", N(LlamaServerConnection.HttpThreads(o)),
         ];
 
         if (o.Embeddings)

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using Microsoft.Extensions.Options;
 
 namespace LlmGateway.Supervision;
 
@@ -9,14 +10,33 @@ namespace LlmGateway.Supervision;
 /// address between two starts, and it requires a random key, so only the gateway can use it.
 /// Each start gets its own host name in request URIs, so pooled connections to a dead child are never reused.
 /// New connections come from a <see cref="SpareSocket"/> when one is ready: streams use their connection up.
+/// <para>
+/// The gateway never holds more connections than llama-server has fixed HTTP threads. llama-server serves each
+/// connection on one thread for as long as it is kept alive, and its thread pool (cpp-httplib's) adds a thread
+/// only when it counts no idle one; but it counts a thread it has just woken for another connection as idle
+/// still. So when two connections arrive together and one fixed thread is free, the second waits until some
+/// kept-alive connection expires: up to llama-server's 5 s keep-alive (docs/benchmarks/proxy-stall.md).
+/// With at most as many connections as fixed threads, every connection finds its own thread.
+/// </para>
 /// </remarks>
 public sealed class LlamaServerConnection : IDisposable
 {
+    /// <summary>Connections beside one per slot: the /metrics poller, the health check, and two admin forwards.</summary>
+    private const int ExtraConnections = 4;
+
+    /// <summary>
+    /// How long an unused pooled connection is kept: below llama-server's keep-alive (5 s), so the gateway closes
+    /// it first and never sends a request on a connection llama-server is dropping at that moment; and every
+    /// thread llama-server keeps for an idle connection polls it every 10 ms, so idle ones go soon.
+    /// </summary>
+    internal static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(3);
+
     private volatile Snapshot _current = new(new ChildState(ChildStatus.Starting), null);
     private readonly SpareSocket _spare = new(ConnectSocketAsync);
 
-    public LlamaServerConnection()
+    public LlamaServerConnection(IOptions<LlamaServerOptions> options)
     {
+        MaxConnections = MaxConnectionsFor(options.Value.Parallel);
         var handler = new SocketsHttpHandler
         {
             UseProxy = false,
@@ -24,13 +44,30 @@ public sealed class LlamaServerConnection : IDisposable
             AutomaticDecompression = System.Net.DecompressionMethods.None,
             UseCookies = false,
             ConnectCallback = ConnectAsync,
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+            PooledConnectionIdleTimeout = IdleTimeout,
+            // Requests beyond it wait for a connection here, in order, rather than in llama-server's accept queue.
+            MaxConnectionsPerServer = MaxConnections,
         };
         // Not HttpClient: its SendAsync buffers and times out the whole exchange; a stream needs neither.
         Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
     }
 
     public HttpMessageInvoker Invoker { get; }
+
+    /// <summary>Pooled connections the gateway may hold to one start of llama-server; the spare comes on top.</summary>
+    public int MaxConnections { get; }
+
+    /// <summary>The pool's bound for <paramref name="parallel"/> slots: admission lets that many requests in.</summary>
+    public static int MaxConnectionsFor(int parallel) => parallel + ExtraConnections;
+
+    /// <summary>
+    /// llama-server's fixed HTTP threads (--threads-http) unless configured: every pooled connection, the spare,
+    /// and one for a connection the gateway has closed that llama-server has not let go of yet.
+    /// </summary>
+    public static int DefaultHttpThreads(int parallel) => MaxConnectionsFor(parallel) + 2;
+
+    /// <summary>The --threads-http llama-server gets: <see cref="LlamaServerOptions.HttpThreads"/>, or the default.</summary>
+    public static int HttpThreads(LlamaServerOptions o) => o.HttpThreads > 0 ? o.HttpThreads : DefaultHttpThreads(o.Parallel);
 
     public ChildState State => _current.State;
 

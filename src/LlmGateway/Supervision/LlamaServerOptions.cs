@@ -16,6 +16,12 @@ public sealed class LlamaServerOptions
     /// <summary>llama-server slots (--parallel): requests decoded at once. Admission lets this many in.</summary>
     public int Parallel { get; set; } = 1;
 
+    /// <summary>
+    /// llama-server's fixed HTTP threads (--threads-http). 0: Parallel + 6, one for every connection the gateway
+    /// may hold (Parallel + 4), its spare, and one to spare. Raise it only when other clients share llama-server.
+    /// </summary>
+    public int HttpThreads { get; set; }
+
     /// <summary>Serve /v1/embeddings (--embeddings).</summary>
     public bool Embeddings { get; set; }
 

@@ -20,6 +20,10 @@ public sealed class LlamaServerOptionsValidator : IValidateOptions<LlamaServerOp
 
         Check(o.ContextSize is >= 64 and <= 1 << 20, $"{S}:ContextSize must be 64 to 1048576, not {o.ContextSize}.");
         Check(o.Parallel is >= 1 and <= 256, $"{S}:Parallel must be 1 to 256, not {o.Parallel}.");
+        var fewest = LlamaServerConnection.DefaultHttpThreads(o.Parallel);
+        Check(o.HttpThreads == 0 || o.HttpThreads >= fewest && o.HttpThreads <= 1024,
+            $"{S}:HttpThreads must be 0 (automatic: Parallel + 6 = {fewest}) or {fewest} to 1024, not {o.HttpThreads}: " +
+            "llama-server needs a fixed HTTP thread for every connection the gateway may hold.");
         Check(o.StartTimeoutSeconds is > 0 and <= 3600, $"{S}:StartTimeoutSeconds must be above 0 and at most 3600, not {o.StartTimeoutSeconds}.");
         Check(o.StopTimeoutSeconds is > 0 and <= 600, $"{S}:StopTimeoutSeconds must be above 0 and at most 600, not {o.StopTimeoutSeconds}.");
         Check(o.MaxCrashes >= 1, $"{S}:MaxCrashes must be at least 1, not {o.MaxCrashes}.");
@@ -29,10 +33,10 @@ public sealed class LlamaServerOptionsValidator : IValidateOptions<LlamaServerOp
         Check(o.OutputLinesKept is >= 1 and <= 10_000, $"{S}:OutputLinesKept must be 1 to 10000, not {o.OutputLinesKept}.");
         Check(string.IsNullOrEmpty(o.ExecutablePath) || File.Exists(o.ExecutablePath),
             $"{S}:ExecutablePath '{o.ExecutablePath}' does not exist; leave it empty to use the pinned build.");
-        var reserved = new[] { "--host", "--port", "--api-key", "--api-key-file", "-m", "--model", "-t", "--threads", "-tb", "--threads-batch" };
+        var reserved = new[] { "--host", "--port", "--api-key", "--api-key-file", "-m", "--model", "-t", "--threads", "-tb", "--threads-batch", "--threads-http" };
         foreach (var arg in o.ExtraArguments.Where(a => reserved.Contains(a)))
         {
-            errors.Add($"{S}:ExtraArguments must not set {arg}: the gateway owns it (threads: Cpu:Threads, Cpu:ThreadsBatch).");
+            errors.Add($"{S}:ExtraArguments must not set {arg}: the gateway owns it (threads: Cpu:Threads, Cpu:ThreadsBatch; HTTP threads: {S}:HttpThreads).");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
