@@ -58,8 +58,10 @@ public static class Extensions
         var model = sp.GetRequiredService<ServedModel>();
         var server = sp.GetRequiredService<IOptions<LlamaServerOptions>>().Value;
         // TotalAvailableMemoryBytes is the container's limit when there is one, else physical RAM.
-        return MemoryPlanner.Plan(sp.GetRequiredService<IOptions<MemoryOptions>>().Value, model.Info.FileSize, model.KvCache,
+        var plan = MemoryPlanner.Plan(sp.GetRequiredService<IOptions<MemoryOptions>>().Value, model.Info.FileSize, model.KvCache,
             server.ContextSize, server.Parallel, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes,
             sp.GetRequiredService<IOptions<CpuOptions>>().Value.MemoryMaxBytes);
+        MemoryLog.Planned(sp.GetRequiredService<ILoggerFactory>().CreateLogger("LlmGateway.Memory"), plan);
+        return plan;
     }
 }
