@@ -3,6 +3,16 @@ using Soak;
 
 // bench/soak.sh runs this against a gateway it started: a steady mixed load for N minutes while the gateway's and
 // llama-server's memory, threads and open files are sampled; then the warm-up vs end table and the plots.
+if (args is ["memory-bound", ..])
+{
+    return await MemoryBound.RunAsync(args);
+}
+
+if (args is ["plot-bound", ..])
+{
+    return MemoryBound.Plot(args);
+}
+
 var settings = SoakSettings.Parse(args);
 using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
 {

@@ -26,7 +26,7 @@ public sealed partial class MemoryLimitTests
 
         var report = await gateway.Http.GetFromJsonAsync<JsonElement>("/admin/memory");
         var budget = report.GetProperty("budget");
-        Assert.Equal((expected, 700 * MiB, 2048 * 512L), (budget.GetProperty("prompt_cache_mi_b").GetInt64(),
+        Assert.Equal((expected, 700 * MiB, 2048 * 512L), (budget.GetProperty("prompt_cache_mib").GetInt64(),
             budget.GetProperty("budget_bytes").GetInt64(), budget.GetProperty("kv_cache_bytes").GetInt64()));
         Assert.True(report.GetProperty("child_rss_bytes").GetInt64() >= 0, report.ToString());
 

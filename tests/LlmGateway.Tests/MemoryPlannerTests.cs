@@ -20,7 +20,7 @@ public sealed class MemoryPlannerTests
         var plan = MemoryPlanner.Plan(new MemoryOptions { BudgetBytes = 1 * GiB }, 100 * MiB, Qwen05B, 4096, 1, 64 * GiB, null);
 
         Assert.Equal(4096 * 12288L, plan.KvCacheBytes); // 48 MiB
-        Assert.Equal(1024 - 512 - 100 - 48, plan.PromptCacheMiB);
+        Assert.Equal(1024 - 512 - 100 - 48, plan.PromptCacheMib);
         Assert.Equal(("Memory:BudgetBytes", "derived"), (plan.BudgetSource, plan.PromptCacheSource));
         Assert.Equal(["--cache-ram", "364"], plan.ToArguments());
     }
@@ -30,7 +30,7 @@ public sealed class MemoryPlannerTests
     {
         var plan = MemoryPlanner.Plan(new MemoryOptions { BudgetBytes = 600 * MiB }, 400 * MiB, Qwen05B, 4096, 1, 64 * GiB, null);
 
-        Assert.Equal(0, plan.PromptCacheMiB);
+        Assert.Equal(0, plan.PromptCacheMib);
         Assert.Equal(["--cache-ram", "0"], plan.ToArguments());
     }
 
@@ -42,7 +42,7 @@ public sealed class MemoryPlannerTests
         var plan = MemoryPlanner.Plan(new MemoryOptions(), 400 * MiB, Qwen05B, 4096, 1, machine, null);
 
         Assert.Equal((expected, source), (plan.BudgetBytes, plan.BudgetSource));
-        Assert.Equal((expected - 512 * MiB - 400 * MiB - 48 * MiB) / MiB, plan.PromptCacheMiB);
+        Assert.Equal((expected - 512 * MiB - 400 * MiB - 48 * MiB) / MiB, plan.PromptCacheMib);
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public sealed class MemoryPlannerTests
         var plan = MemoryPlanner.Plan(new MemoryOptions(), 400 * MiB, Qwen05B, 4096, 1, 64 * GiB, 1 * GiB);
 
         Assert.Equal(1 * GiB + 512 * MiB, plan.BudgetBytes);
-        Assert.Equal(1024 - 400 - 48, plan.PromptCacheMiB);
+        Assert.Equal(1024 - 400 - 48, plan.PromptCacheMib);
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class MemoryPlannerTests
     {
         var plan = MemoryPlanner.Plan(new MemoryOptions { BudgetBytes = 1 * GiB, PromptCacheMiB = 32 }, 100 * MiB, Qwen05B, 4096, 1, 64 * GiB, null);
 
-        Assert.Equal((32, "Memory:PromptCacheMiB"), (plan.PromptCacheMiB, plan.PromptCacheSource));
+        Assert.Equal((32, "Memory:PromptCacheMiB"), (plan.PromptCacheMib, plan.PromptCacheSource));
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public sealed class MemoryPlannerTests
         var plan = MemoryPlanner.Plan(new MemoryOptions { BudgetBytes = 1 * GiB }, 100 * MiB, null, 4096, 1, 64 * GiB, null);
 
         Assert.Null(plan.KvCacheBytes);
-        Assert.Equal(1024 - 512 - 100, plan.PromptCacheMiB);
+        Assert.Equal(1024 - 512 - 100, plan.PromptCacheMib);
     }
 
     [Theory]

@@ -6,8 +6,8 @@ public static partial class MemoryLog
     public static void Planned(ILogger logger, MemoryPlan p)
     {
         LogPlan(logger, p.BudgetBytes >> 20, p.BudgetSource, p.ModelBytes >> 20, p.KvCacheBytes is { } kv ? (kv >> 20).ToString(System.Globalization.CultureInfo.InvariantCulture) : "unknown",
-            p.ReserveBytes >> 20, p.PromptCacheMiB, p.PromptCacheSource);
-        if (p.PromptCacheMiB == 0 && p.PromptCacheSource == "derived")
+            p.ReserveBytes >> 20, p.PromptCacheMib, p.PromptCacheSource);
+        if (p.PromptCacheMib == 0 && p.PromptCacheSource == "derived")
         {
             LogNoRoom(logger);
         }

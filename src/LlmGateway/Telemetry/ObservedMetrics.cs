@@ -32,7 +32,7 @@ public sealed class ObservedMetrics : IHostedService
         meter.CreateObservableGauge("llmgw_child_memory_peak_rss_bytes", () => sampler.PeakRssBytes, "By", "llama-server's highest resident memory seen");
         meter.CreateObservableGauge("llmgw_memory_budget_bytes", () => memory.BudgetBytes, "By", "The memory budget of the gateway and llama-server together (Memory:BudgetBytes)");
         meter.CreateObservableGauge("llmgw_gateway_memory_rss_bytes", () => Environment.WorkingSet, "By", "The gateway's own resident memory");
-        meter.CreateObservableGauge("llmgw_child_prompt_cache_limit_bytes", () => memory.PromptCacheMiB * (1L << 20), "By", "llama-server's prompt cache bound (--cache-ram), sized from the budget");
+        meter.CreateObservableGauge("llmgw_child_prompt_cache_limit_bytes", () => memory.PromptCacheMib * (1L << 20), "By", "llama-server's prompt cache bound (--cache-ram), sized from the budget");
         meter.CreateObservableGauge("llmgw_child_memory_limit_bytes", () => MemoryLimits(governor), "By", "The cgroup's memory limits on llama-server (limit: soft, hard), when enforced");
         meter.CreateObservableGauge("llmgw_cpu_budget_ratio", () => governor.Plan.BudgetPercent / 100.0, "1", "The CPU budget, 0 to 1 of the machine");
         meter.CreateObservableGauge("llmgw_cpu_cap_ratio", () => governor.Plan.CapPercent is { } cap ? [new Measurement<double>(cap / 100)] : Array.Empty<Measurement<double>>(), "1", "The hard CPU cap, 0 to 1 of the machine");
