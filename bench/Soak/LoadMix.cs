@@ -54,7 +54,7 @@ public sealed class LoadMix(HttpClient http, string model, SoakSettings settings
                 outcome = "fault_explained";
             }
 
-            tally.Add(outcome, detail is null ? null : $"{started:HH:mm:ss} {detail}");
+            tally.Add(outcome, outcome == "fault_explained" ? detail : detail is null ? null : $"{started:HH:mm:ss} {detail}");
             if (outcome is "error" or "fault_explained")
             {
                 await Task.Delay(100, CancellationToken.None); // no tight loop against a restarting child

@@ -43,6 +43,11 @@ public sealed class SoakReport(SoakSettings settings, IReadOnlyList<Sample> samp
         text.AppendLine();
         var backs = string.Join(", ", windows.Where(w => w.To is not null).Select(w => ((w.To!.Value - w.From).TotalSeconds - 2).ToString("0.0 s", c)));
         text.AppendLine(c, $"llama-server killed {windows.Count} times (SIGKILL); back and ready after {(backs.Length == 0 ? "-" : backs)}.");
+        if (tally.FaultKinds.Count > 0)
+        {
+            text.AppendLine(c, $"Failures inside the kill windows, as the client saw them: {string.Join("; ", tally.FaultKinds.OrderByDescending(k => k.Value).Select(k => $"{k.Key} ({k.Value})"))}.");
+        }
+
         foreach (var e in tally.Errors)
         {
             text.AppendLine(c, $"- unexplained: {e}");

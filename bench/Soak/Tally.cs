@@ -10,6 +10,7 @@ public sealed class Tally
 
     private readonly ConcurrentDictionary<string, long> _counts = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _errors = new();
+    private readonly ConcurrentDictionary<string, long> _faultKinds = new(StringComparer.Ordinal);
 
     public long Total => _counts.Values.Sum();
 
@@ -18,9 +19,18 @@ public sealed class Tally
     /// <summary>The first unexplained errors, for the report.</summary>
     public IReadOnlyList<string> Errors => [.. _errors.Take(20)];
 
+    /// <summary>What the failures inside fault windows looked like to the client: status or exception, numbers dropped.</summary>
+    public IReadOnlyDictionary<string, long> FaultKinds => _faultKinds;
+
     public void Add(string outcome, string? detail = null)
     {
         _counts.AddOrUpdate(outcome, 1, (_, n) => n + 1);
+        if (outcome == "fault_explained" && detail is not null)
+        {
+            var kind = System.Text.RegularExpressions.Regex.Replace(detail.Split(": ", 2)[0], @"after \d+ chunks", "after some chunks");
+            _faultKinds.AddOrUpdate(kind, 1, (_, n) => n + 1);
+        }
+
         if (outcome == "error" && detail is not null && _errors.Count < 100)
         {
             _errors.Enqueue(detail);
