@@ -90,6 +90,24 @@ public sealed class MemoryPlannerTests
     }
 
     [Fact]
+    public void KvShape_WithKvHeadsPerLayer_SumsTheLayers_AndExplicitKeyValueLengthsWin()
+    {
+        // A model mixing attention kinds: layers without KV heads (recurrent) hold no KV cache.
+        var file = new GgufFile(3,
+        [
+            new("general.architecture", GgufValue.String("hybrid")),
+            new("hybrid.block_count", GgufValue.UInt32(4)),
+            new("hybrid.embedding_length", GgufValue.UInt32(1024)),
+            new("hybrid.attention.head_count", GgufValue.UInt32(8)),
+            new("hybrid.attention.head_count_kv", GgufValue.Array(GgufArray.Of(2, 0, 2, 0))),
+            new("hybrid.attention.key_length", GgufValue.UInt32(256)),
+            new("hybrid.attention.value_length", GgufValue.UInt32(128)),
+        ], [], 0, 0);
+
+        Assert.Equal(new KvCacheShape(4, 2 * 2 * (256 + 128)), KvCacheShape.From(file));
+    }
+
+    [Fact]
     public void LlamaServerArguments_CarryTheDerivedCacheRam()
     {
         var plan = MemoryPlanner.Plan(new MemoryOptions { BudgetBytes = 1 * GiB }, 100 * MiB, Qwen05B, 4096, 1, 64 * GiB, null);
