@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LlmGateway.Cpu;
+using LlmGateway.Memory;
 using LlmGateway.Model;
 using LlmGateway.Proxy;
 using LlmGateway.Security;
@@ -26,6 +27,9 @@ public static class Extensions
 
         // Read once at start-up: a missing or broken model stops the gateway before llama-server is tried.
         services.AddSingleton(sp => ServedModel.Load(sp.GetRequiredService<IOptions<ModelOptions>>().Value));
+        services.AddOptions<MemoryOptions>().BindConfiguration(MemoryOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MemoryOptions>, MemoryOptionsValidator>();
+        services.AddSingleton(MemoryPlanFrom);
         services.AddSingleton<LlamaServerConnection>();
         services.AddHostedService<LlamaServerSupervisor>();
 
@@ -50,5 +54,17 @@ public static class Extensions
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen();
         return builder;
+    }
+
+    private static MemoryPlan MemoryPlanFrom(IServiceProvider sp)
+    {
+        var model = sp.GetRequiredService<ServedModel>();
+        var server = sp.GetRequiredService<IOptions<LlamaServerOptions>>().Value;
+        // TotalAvailableMemoryBytes is the container's limit when there is one, else physical RAM.
+        var plan = MemoryPlanner.Plan(sp.GetRequiredService<IOptions<MemoryOptions>>().Value, model.Info.FileSize, model.KvCache,
+            server.ContextSize, server.Parallel, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes,
+            sp.GetRequiredService<IOptions<CpuOptions>>().Value.MemoryMaxBytes);
+        MemoryLog.Planned(sp.GetRequiredService<ILoggerFactory>().CreateLogger("LlmGateway.Memory"), plan);
+        return plan;
     }
 }

@@ -1,4 +1,5 @@
 using LlmGateway.Cpu;
+using LlmGateway.Memory;
 using LlmGateway.Proxy;
 using LlmGateway.Security;
 
@@ -20,6 +21,8 @@ public static class AdminEndpoints
             .WithSummary("llama-server's and the system's CPU (percent of the machine) over the sliding window, and its RSS");
         group.MapGet("/cpu/plan", (CpuGovernor governor) => TypedResults.Ok(governor.Report()))
             .WithSummary("The CPU plan derived from the budget, which backend enforces each part, and which backends were refused and why");
+        group.MapGet("/memory", (MemoryPlan plan, CpuSampler sampler, CpuGovernor governor) => TypedResults.Ok(MemoryReport.From(plan, sampler, governor)))
+            .WithSummary("The memory budget, how it sizes llama-server's caches (--cache-ram), the cgroup limits, and the RSS of the gateway and llama-server against it");
         group.MapPut("/cpu/cap", Results<Ok<CpuPlanReport>, Conflict<CpuCapRefused>, BadRequest<CpuCapRefused>> (CpuCapChange change, CpuGovernor governor) =>
             change.CapPercent is < 1 or > 100 ? TypedResults.BadRequest(new CpuCapRefused("cap_percent must be 1 to 100, or null for no cap"))
             : governor.SetCap(change.CapPercent) is { } reason ? TypedResults.Conflict(new CpuCapRefused(reason))

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using LlmGateway.Gguf;
+using LlmGateway.Memory;
 
 namespace LlmGateway.Model;
 
@@ -28,6 +29,9 @@ public sealed partial class ServedModel
 
     public DateTimeOffset Created { get; init; }
 
+    /// <summary>The KV cache's shape, for sizing memory; null when the file does not say.</summary>
+    public KvCacheShape? KvCache { get; init; }
+
     public bool Answers(string? name) =>
         name is not null && (name == Id || Aliases.Contains(name, StringComparer.Ordinal));
 
@@ -47,6 +51,7 @@ public sealed partial class ServedModel
         return new ServedModel(System.IO.Path.GetFullPath(path), id, options.Aliases, info, synthetic)
         {
             Created = File.GetLastWriteTimeUtc(path),
+            KvCache = KvCacheShape.From(file),
         };
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using LlmGateway.Cpu;
+using LlmGateway.Memory;
 using LlmGateway.Model;
 
 namespace LlmGateway.Supervision;
@@ -7,7 +8,7 @@ namespace LlmGateway.Supervision;
 /// <summary>The command line of one llama-server start, and where its binaries are.</summary>
 public static class LlamaServerCommand
 {
-    public static IReadOnlyList<string> Arguments(LlamaServerOptions o, ServedModel model, LlamaServerEndpoint endpoint, CpuPlan cpu)
+    public static IReadOnlyList<string> Arguments(LlamaServerOptions o, ServedModel model, LlamaServerEndpoint endpoint, CpuPlan cpu, MemoryPlan memory)
     {
         static string N(int n) => n.ToString(CultureInfo.InvariantCulture);
         List<string> args =
@@ -27,6 +28,8 @@ public static class LlamaServerCommand
             // Explicit, and at least one for every connection the gateway may hold (LlamaServerConnection):
             // a connection beyond llama-server's fixed threads can wait seconds for one.
             "--threads-http", N(LlamaServerConnection.HttpThreads(o)),
+            // Sized from Memory:BudgetBytes: llama-server's own default (8 GiB) grows past the whole budget.
+            .. memory.ToArguments(),
         ];
 
         if (o.Embeddings)

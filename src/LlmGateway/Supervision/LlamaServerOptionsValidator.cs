@@ -33,10 +33,10 @@ public sealed class LlamaServerOptionsValidator : IValidateOptions<LlamaServerOp
         Check(o.OutputLinesKept is >= 1 and <= 10_000, $"{S}:OutputLinesKept must be 1 to 10000, not {o.OutputLinesKept}.");
         Check(string.IsNullOrEmpty(o.ExecutablePath) || File.Exists(o.ExecutablePath),
             $"{S}:ExecutablePath '{o.ExecutablePath}' does not exist; leave it empty to use the pinned build.");
-        var reserved = new[] { "--host", "--port", "--api-key", "--api-key-file", "-m", "--model", "-t", "--threads", "-tb", "--threads-batch", "--threads-http" };
+        var reserved = new[] { "--host", "--port", "--api-key", "--api-key-file", "-m", "--model", "-t", "--threads", "-tb", "--threads-batch", "--threads-http", "-cram", "--cache-ram" };
         foreach (var arg in o.ExtraArguments.Where(a => reserved.Contains(a)))
         {
-            errors.Add($"{S}:ExtraArguments must not set {arg}: the gateway owns it (threads: Cpu:Threads, Cpu:ThreadsBatch; HTTP threads: {S}:HttpThreads).");
+            errors.Add($"{S}:ExtraArguments must not set {arg}: the gateway owns it (threads: Cpu:Threads, Cpu:ThreadsBatch; HTTP threads: {S}:HttpThreads; --cache-ram: Memory:BudgetBytes, Memory:PromptCacheMiB).");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using CliWrap;
 using LlmGateway.Cpu;
 using LlmGateway.Cpu.Backends;
+using LlmGateway.Memory;
 using LlmGateway.Model;
 using LlmGateway.Telemetry;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,7 @@ public sealed partial class LlamaServerSupervisor(
     CpuGovernor governor,
     YieldController yield,
     ChildProgress childProgress,
+    MemoryPlan memory,
     GatewayMetrics metrics,
     ILoggerFactory loggers,
     TimeProvider time) : BackgroundService
@@ -128,7 +130,7 @@ public sealed partial class LlamaServerSupervisor(
             LogChildOutput(_childLogger, line);
         }
 
-        var serverArgs = LlamaServerCommand.Arguments(_options, model, endpoint, governor.Plan);
+        var serverArgs = LlamaServerCommand.Arguments(_options, model, endpoint, governor.Plan, memory);
         var stopMs = ((int)(_options.StopTimeoutSeconds * 1000)).ToString(CultureInfo.InvariantCulture);
         var command = (launcher is null
                 ? Cli.Wrap(server).WithArguments(serverArgs)

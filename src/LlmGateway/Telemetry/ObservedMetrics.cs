@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using LlmGateway.Cpu;
+using LlmGateway.Memory;
 using LlmGateway.Model;
 using LlmGateway.Proxy;
 using LlmGateway.Supervision;
@@ -18,7 +19,7 @@ public sealed class ObservedMetrics : IHostedService
 
     public ObservedMetrics(
         IMeterFactory meters, GatewayMetrics metrics, CpuSampler sampler, CpuGovernor governor, YieldController yield,
-        LlamaServerConnection connection, Admission admission, ServedModel model)
+        LlamaServerConnection connection, Admission admission, ServedModel model, MemoryPlan memory)
     {
         var meter = meters.Create(GatewayMetrics.MeterName);
         KeyValuePair<string, object?> modelTag = new("model", model.Id);
@@ -29,6 +30,10 @@ public sealed class ObservedMetrics : IHostedService
         meter.CreateObservableCounter("llmgw_child_restarts", () => (long)Math.Max(0, connection.State.Starts - 1), "{restart}", "llama-server restarts after it exited");
         meter.CreateObservableGauge("llmgw_child_memory_rss_bytes", () => sampler.ChildRssBytes, "By", "llama-server's resident memory");
         meter.CreateObservableGauge("llmgw_child_memory_peak_rss_bytes", () => sampler.PeakRssBytes, "By", "llama-server's highest resident memory seen");
+        meter.CreateObservableGauge("llmgw_memory_budget_bytes", () => memory.BudgetBytes, "By", "The memory budget of the gateway and llama-server together (Memory:BudgetBytes)");
+        meter.CreateObservableGauge("llmgw_gateway_memory_rss_bytes", () => Environment.WorkingSet, "By", "The gateway's own resident memory");
+        meter.CreateObservableGauge("llmgw_child_prompt_cache_limit_bytes", () => memory.PromptCacheMib * (1L << 20), "By", "llama-server's prompt cache bound (--cache-ram), sized from the budget");
+        meter.CreateObservableGauge("llmgw_child_memory_limit_bytes", () => MemoryLimits(governor), "By", "The cgroup's memory limits on llama-server (limit: soft, hard), when enforced");
         meter.CreateObservableGauge("llmgw_cpu_budget_ratio", () => governor.Plan.BudgetPercent / 100.0, "1", "The CPU budget, 0 to 1 of the machine");
         meter.CreateObservableGauge("llmgw_cpu_cap_ratio", () => governor.Plan.CapPercent is { } cap ? [new Measurement<double>(cap / 100)] : Array.Empty<Measurement<double>>(), "1", "The hard CPU cap, 0 to 1 of the machine");
         meter.CreateObservableCounter("llmgw_child_cpu_throttled_seconds", () => sampler.Confined?.ThrottledNanoseconds is { } ns ? [new Measurement<double>(ns / 1e9)] : Array.Empty<Measurement<double>>(), "s", "Time the kernel held llama-server back at its cap");
@@ -47,6 +52,20 @@ public sealed class ObservedMetrics : IHostedService
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static IEnumerable<Measurement<long>> MemoryLimits(CpuGovernor governor)
+    {
+        var (soft, hard, _) = MemoryReport.Limits(governor);
+        if (soft is { } s)
+        {
+            yield return new(s, new KeyValuePair<string, object?>("limit", "soft"));
+        }
+
+        if (hard is { } h)
+        {
+            yield return new(h, new KeyValuePair<string, object?>("limit", "hard"));
+        }
+    }
 
     private static IEnumerable<Measurement<double>> Cpu(CpuSampler sampler, bool child) =>
         Windows.SelectMany(w => sampler.Statistics(w.Span, child) is { Samples: > 0 } s ? Stats(s, w.Name, 0.01) : []);

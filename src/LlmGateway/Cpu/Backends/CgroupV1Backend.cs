@@ -2,12 +2,15 @@ using System.Globalization;
 
 namespace LlmGateway.Cpu.Backends;
 
-/// <summary>cgroup v1: a group llmgw-PID in the cpu, cpuacct and cpuset hierarchies that llama-server joins before exec.</summary>
+/// <summary>cgroup v1: a group llmgw-PID in the cpu, cpuacct and cpuset hierarchies (and memory, when the plan limits memory) that llama-server joins before exec.</summary>
 /// <remarks>
 /// cpu.cfs_quota_us / cpu.cfs_period_us hold the cap (burst 0 where the kernel has cfs_burst_us),
 /// cpuset.cpus the CPU set, cpu.idle the yield where the kernel has it (SCHED_IDLE from the launcher
 /// besides), and cpuacct.usage counts what the group used. v1 has no rule against processes in inner
-/// groups, so the group sits right beside the gateway's own.
+/// groups, so the group sits right beside the gateway's own. Memory limits (Cpu:MemoryHighBytes,
+/// Cpu:MemoryMaxBytes) become memory.soft_limit_in_bytes (reclaimed first under pressure: v1's nearest to
+/// v2's memory.high) and memory.limit_in_bytes (the OOM killer above it); a memory hierarchy that cannot be
+/// used leaves memory unenforced rather than refusing the CPU confinement.
 /// </remarks>
 public sealed class CgroupV1Backend(string root) : ICpuBackend
 {
@@ -15,6 +18,7 @@ public sealed class CgroupV1Backend(string root) : ICpuBackend
     private string? _cpu;
     private string? _cpuacct;
     private string? _cpuset;
+    private string? _memory;
     private ProcFile? _usage;
     private ProcFile? _stat;
     private long _reads;
@@ -41,10 +45,7 @@ public sealed class CgroupV1Backend(string root) : ICpuBackend
 
         var idle = ApplyIdle(plan.YieldsFromStart);
         parts.Add(YieldText.Part(plan, $"cgroup v1 {_cpu}: {idle}" + (plan.YieldsFromStart ? " and SCHED_IDLE (llmgw-launch --sched-idle)" : "")));
-        if (plan.MemoryHighBytes is not null || plan.MemoryMaxBytes is not null)
-        {
-            parts.Add(new("memory", null, "memory limits need cgroup v2 (memory.high, memory.max)"));
-        }
+        var memory = ApplyMemory(plan, parts);
 
         List<string> args = ["--join", Path.Combine(_cpu, "cgroup.procs")];
         if (_cpuacct != _cpu)
@@ -53,6 +54,11 @@ public sealed class CgroupV1Backend(string root) : ICpuBackend
         }
 
         args.AddRange(["--join", Path.Combine(_cpuset, "cgroup.procs")]);
+        if (memory is not null)
+        {
+            args.AddRange(["--join", Path.Combine(memory, "cgroup.procs")]);
+        }
+
         if (plan.YieldsFromStart)
         {
             args.Add("--sched-idle");
@@ -133,7 +139,7 @@ public sealed class CgroupV1Backend(string root) : ICpuBackend
     {
         _usage?.Dispose();
         _stat?.Dispose();
-        foreach (var group in new[] { _cpu, _cpuacct, _cpuset }.OfType<string>().Distinct())
+        foreach (var group in new[] { _cpu, _cpuacct, _cpuset, _memory }.OfType<string>().Distinct())
         {
             CgroupFiles.TryRemove(group);
         }
@@ -153,6 +159,39 @@ public sealed class CgroupV1Backend(string root) : ICpuBackend
 
         CgroupFiles.Write(_cpu!, "cpu.shares", idle ? "2" : "1024");
         return $"cpu.shares={(idle ? 2 : 1024)}";
+    }
+
+    /// <summary>The memory group when the plan limits memory and the hierarchy allows it, else null with the reason in the parts.</summary>
+    private string? ApplyMemory(CpuPlan plan, List<Enforcement> parts)
+    {
+        if (plan.MemoryHighBytes is null && plan.MemoryMaxBytes is null)
+        {
+            if (_memory is not null)
+            {
+                // A reused group may still carry an earlier plan's limits; the child will not join it anyway.
+                CgroupFiles.WriteIfPresent(_memory, "memory.limit_in_bytes", "-1");
+                CgroupFiles.WriteIfPresent(_memory, "memory.soft_limit_in_bytes", "-1");
+            }
+
+            return null;
+        }
+
+        var soft = plan.MemoryHighBytes?.ToString(CultureInfo.InvariantCulture) ?? "-1";
+        var hard = plan.MemoryMaxBytes?.ToString(CultureInfo.InvariantCulture) ?? "-1";
+        try
+        {
+            _memory ??= CreateGroup("memory");
+            CgroupFiles.Write(_memory, "memory.limit_in_bytes", hard);
+            CgroupFiles.Write(_memory, "memory.soft_limit_in_bytes", soft);
+        }
+        catch (CpuBackendUnavailableException e)
+        {
+            parts.Add(new("memory", null, $"cgroup v1 memory: {e.Message}"));
+            return null;
+        }
+
+        parts.Add(new("memory", $"cgroup v1 {_memory}: memory.soft_limit_in_bytes={soft} memory.limit_in_bytes={hard}"));
+        return _memory;
     }
 
     private string ApplyCap(CpuPlan plan)
