@@ -196,7 +196,8 @@ public sealed class CpuGovernanceTests
 
     private static async Task<T> WaitForAsync<T>(Func<T> probe, Func<T, bool> done)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        // A ceiling only a hang reaches: a loaded host is slow, and that is no failure.
+        var deadline = DateTime.UtcNow + Eventually.Ceiling;
         var value = probe();
         while (!done(value) && DateTime.UtcNow < deadline)
         {
