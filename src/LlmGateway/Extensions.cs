@@ -24,6 +24,7 @@ public static class Extensions
         services.AddSingleton<IValidateOptions<ProxyOptions>, ProxyOptionsValidator>();
         services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ApiKeyOptions>, ListenAddressValidator>();
+        services.AddSingleton<IValidateOptions<ApiKeyOptions>, SecurityOptionsValidator>();
 
         // Read once at start-up: a missing or broken model stops the gateway before llama-server is tried.
         services.AddSingleton(sp => ServedModel.Load(sp.GetRequiredService<IOptions<ModelOptions>>().Value));

@@ -21,6 +21,7 @@ builder.Services.AddWindowsService(o => o.ServiceName = "LlmGateway");
 builder.AddGatewayServices();
 var app = builder.Build();
 
+app.UseMiddleware<MetricsKeyMiddleware>();
 app.UseSwagger();
 app.UseSwaggerUI();
 app.MapHealth();

@@ -7,12 +7,12 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace LlmGateway.Health;
 
-/// <summary>Operator views of llama-server, behind the same API keys as /v1.</summary>
+/// <summary>Operator views of llama-server, behind the same API keys as /v1 (Security:ProtectAdmin).</summary>
 public static class AdminEndpoints
 {
     public static RouteGroupBuilder MapAdmin(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/admin").WithTags("Admin").AddEndpointFilter<ApiKeyFilter>();
+        var group = routes.MapGroup("/admin").WithTags("Admin").AddEndpointFilter<AdminKeyFilter>();
         group.MapGet("/slots", (HttpContext c, UpstreamForwarder f) => f.ForwardAsync(c, HttpMethod.Get, "/slots", null))
             .WithSummary("llama-server's slots: what each is processing now");
         group.MapGet("/llama-server/metrics", (HttpContext c, UpstreamForwarder f) => f.ForwardAsync(c, HttpMethod.Get, "/metrics", null))

@@ -26,8 +26,8 @@ public static class OpenAiError
     public static IResult Unavailable(string message, int retryAfterSeconds) =>
         Create(StatusCodes.Status503ServiceUnavailable, message, "server_error", null, "model_not_ready", retryAfterSeconds);
 
-    public static IResult BadGateway(string message) =>
-        Create(StatusCodes.Status502BadGateway, message, "server_error", null, "upstream_unreachable");
+    public static IResult BadGateway(string message, int? retryAfterSeconds = null) =>
+        Create(StatusCodes.Status502BadGateway, message, "server_error", null, "upstream_unreachable", retryAfterSeconds);
 
     public static IResult GatewayTimeout(string message) =>
         Create(StatusCodes.Status504GatewayTimeout, message, "server_error", null, "upstream_timeout");

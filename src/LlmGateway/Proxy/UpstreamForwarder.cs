@@ -19,6 +19,7 @@ namespace LlmGateway.Proxy;
 public sealed partial class UpstreamForwarder(
     LlamaServerConnection connection, ChildProgress progress, IOptions<ProxyOptions> options, TimeProvider time, ILogger<UpstreamForwarder> logger)
 {
+    private const int RestartRetryAfterSeconds = 2;
     private static readonly MediaTypeHeaderValue Json = new("application/json");
     private readonly TimeSpan _idleTimeout = TimeSpan.FromSeconds(options.Value.IdleTimeoutSeconds);
 
@@ -64,7 +65,9 @@ public sealed partial class UpstreamForwarder(
         {
             LogUnreachable(logger, e.Message);
             var state = connection.State;
-            await (state.IsReady ? OpenAiError.BadGateway($"llama-server could not be reached: {e.Message}") : NotReady(state)).ExecuteAsync(context);
+            // Ready here mostly means the supervisor has not yet seen the child die (it was killed mid-answer):
+            // it will restart it, so the client is told when to come back, as for a 503.
+            await (state.IsReady ? OpenAiError.BadGateway($"llama-server could not be reached: {e.Message}", RestartRetryAfterSeconds) : NotReady(state)).ExecuteAsync(context);
             return;
         }
 
@@ -84,7 +87,7 @@ public sealed partial class UpstreamForwarder(
         state.Status == ChildStatus.Failed
             ? $"The model is not available: {state.Reason}"
             : $"The model is {state.Status.ToString().ToLowerInvariant()}; retry shortly.",
-        retryAfterSeconds: state.Status == ChildStatus.Failed ? 60 : 2);
+        retryAfterSeconds: state.Status == ChildStatus.Failed ? 60 : RestartRetryAfterSeconds);
 
     /// <summary>Answers llama-server's error in the OpenAI shape; nothing has been written yet, so a failure can still get a status.</summary>
     private async Task ReshapeErrorAsync(HttpContext context, HttpResponseMessage response, CancellationToken ct)
@@ -104,7 +107,7 @@ public sealed partial class UpstreamForwarder(
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {
-            error = OpenAiError.BadGateway($"llama-server's error answer broke off: {e.Message}");
+            error = OpenAiError.BadGateway($"llama-server's error answer broke off: {e.Message}", RestartRetryAfterSeconds);
         }
 
         await error.ExecuteAsync(context);

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using LlmGateway.Proxy;
 using Microsoft.Extensions.Options;
 
@@ -8,25 +6,16 @@ namespace LlmGateway.Security;
 /// <summary>Checks "Authorization: Bearer KEY" against Security:ApiKeys when any are configured.</summary>
 public sealed class ApiKeyFilter(IOptions<ApiKeyOptions> options) : IEndpointFilter
 {
-    private readonly byte[][] _keys = [.. options.Value.ApiKeys.Select(Encoding.UTF8.GetBytes)];
+    private readonly KeyRing _keys = new(options.Value.ApiKeys);
 
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+        _keys.IsEmpty ? await next(context) : Refusal(_keys.Accepts(context.HttpContext.Request)) ?? await next(context);
+
+    /// <summary>The 401 for a missing or wrong key; null when the key was right.</summary>
+    internal static IResult? Refusal(bool? accepted) => accepted switch
     {
-        if (_keys.Length == 0)
-        {
-            return await next(context);
-        }
-
-        var header = context.HttpContext.Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            return OpenAiError.Unauthorized("Missing API key: send 'Authorization: Bearer YOUR_KEY'.");
-        }
-
-        var given = Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim());
-        // Fixed-time comparison: the time taken must not tell how much of a key was right.
-        return _keys.Any(k => CryptographicOperations.FixedTimeEquals(k, given))
-            ? await next(context)
-            : OpenAiError.Unauthorized("Incorrect API key provided.");
-    }
+        null => OpenAiError.Unauthorized("Missing API key: send 'Authorization: Bearer YOUR_KEY'."),
+        false => OpenAiError.Unauthorized("Incorrect API key provided."),
+        true => null,
+    };
 }

@@ -46,4 +46,17 @@ public sealed class LlamaServerOptions
 
     /// <summary>Lines of the child's output kept for error reports.</summary>
     public int OutputLinesKept { get; set; } = 50;
+
+    /// <summary>How often a ready llama-server's /health is asked (and the model file looked at). 0 turns the liveness check off.</summary>
+    public double LivenessIntervalSeconds { get; set; } = 5;
+
+    /// <summary>How long a ready llama-server may go without answering /health before it is taken as hung and killed.</summary>
+    /// <remarks>
+    /// Generous by default: with Cpu:Mode Yield llama-server runs only on CPU nobody else wants, and a machine busy
+    /// with other work can starve its HTTP threads for a while without anything being wrong.
+    /// </remarks>
+    public double LivenessTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>How often, once restarts stopped, the model file is looked at to see whether it was replaced.</summary>
+    public double ModelWatchIntervalSeconds { get; set; } = 2;
 }

@@ -31,6 +31,9 @@ public sealed class LlamaServerOptionsValidator : IValidateOptions<LlamaServerOp
         Check(o.RestartDelaySeconds >= 0 && o.RestartDelaySeconds <= o.MaxRestartDelaySeconds,
             $"{S}:RestartDelaySeconds must be 0 to MaxRestartDelaySeconds ({o.MaxRestartDelaySeconds}), not {o.RestartDelaySeconds}.");
         Check(o.OutputLinesKept is >= 1 and <= 10_000, $"{S}:OutputLinesKept must be 1 to 10000, not {o.OutputLinesKept}.");
+        Check(o.LivenessIntervalSeconds is >= 0 and <= 3600, $"{S}:LivenessIntervalSeconds must be 0 (off) to 3600, not {o.LivenessIntervalSeconds}.");
+        Check(o.LivenessTimeoutSeconds is >= 0.1 and <= 3600, $"{S}:LivenessTimeoutSeconds must be 0.1 to 3600, not {o.LivenessTimeoutSeconds}.");
+        Check(o.ModelWatchIntervalSeconds is >= 0.1 and <= 3600, $"{S}:ModelWatchIntervalSeconds must be 0.1 to 3600, not {o.ModelWatchIntervalSeconds}.");
         Check(string.IsNullOrEmpty(o.ExecutablePath) || File.Exists(o.ExecutablePath),
             $"{S}:ExecutablePath '{o.ExecutablePath}' does not exist; leave it empty to use the pinned build.");
         var reserved = new[] { "--host", "--port", "--api-key", "--api-key-file", "-m", "--model", "-t", "--threads", "-tb", "--threads-batch", "--threads-http", "-cram", "--cache-ram" };

@@ -37,6 +37,7 @@ public sealed partial class LlamaServerSupervisor(
     private readonly ILogger _logger = loggers.CreateLogger<LlamaServerSupervisor>();
     private readonly ILogger _childLogger = loggers.CreateLogger("LlmGateway.LlamaServer");
     private readonly List<DateTimeOffset> _crashes = [];
+    private readonly ModelFileWatch _modelFile = new(model.Path, TimeSpan.FromSeconds(options.Value.ModelWatchIntervalSeconds), time);
     private int _starts;
 
     // Windows has no launcher: a kill-on-close job ties the child's life to this process instead.
@@ -75,11 +76,23 @@ public sealed partial class LlamaServerSupervisor(
 
         try
         {
-            await pipeline.ExecuteAsync(ct => RunOnceAsync(server, launcher, ct), stoppingToken);
-        }
-        catch (CrashLoopException e)
-        {
-            Fail(e.Message, e.LastLines);
+            while (true)
+            {
+                try
+                {
+                    await pipeline.ExecuteAsync(ct => RunOnceAsync(server, launcher, ct), stoppingToken);
+                }
+                catch (CrashLoopException e)
+                {
+                    // The model file is the usual cause a user can fix without restarting the gateway: say so, and
+                    // start again by itself once the file has been replaced.
+                    var reason = _modelFile.Problem() is { } problem ? $"{problem}. {e.Message}" : e.Message;
+                    Fail(reason, e.LastLines);
+                    await _modelFile.WaitUntilReplacedAsync(p => Fail($"{p}. {e.Message}", e.LastLines), stoppingToken);
+                    LogModelReplaced(_logger, _modelFile.Path);
+                    _crashes.Clear();
+                }
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -130,6 +143,7 @@ public sealed partial class LlamaServerSupervisor(
             LogChildOutput(_childLogger, line);
         }
 
+        _modelFile.Loading();
         var serverArgs = LlamaServerCommand.Arguments(_options, model, endpoint, governor.Plan, memory);
         var stopMs = ((int)(_options.StopTimeoutSeconds * 1000)).ToString(CultureInfo.InvariantCulture);
         var command = (launcher is null
@@ -173,6 +187,28 @@ public sealed partial class LlamaServerSupervisor(
             metrics.ChildStarted(time.GetElapsedTime(started));
             Publish(ChildStatus.Ready, null, pid, tail, endpoint);
             yield.ChildReady();
+            using var serving = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var hung = WatchAsync(endpoint, serving.Token);
+            if (await Task.WhenAny(run.Task, hung) == hung && hung.IsCompletedSuccessfully)
+            {
+                // Stopped or stuck: SIGINT would wait for it to act, SIGKILL does not (and needs no SIGCONT).
+                var reason = $"llama-server did not answer /health for {hung.Result.TotalSeconds:F1} s (LlamaServer:LivenessTimeoutSeconds), so it was killed";
+                LogHung(_logger, pid, hung.Result.TotalSeconds);
+                Publish(ChildStatus.Restarting, reason, pid, tail, null); // new requests get 503 now, not after the kill
+                if (pid > 0)
+                {
+                    KillHard(pid);
+                }
+                else
+                {
+                    forceful.Cancel(); // no PID known: kill what was started; the launcher's child dies with it
+                }
+
+                await Swallow(run.Task);
+                throw Crashed(reason, tail);
+            }
+
+            serving.Cancel();
             var result = await run;
             throw Crashed($"llama-server exited with code {result.ExitCode} after {result.RunTime.TotalSeconds:F0} s", tail);
         }
@@ -218,13 +254,55 @@ public sealed partial class LlamaServerSupervisor(
         }
     }
 
-    private async Task<int> HealthAsync(LlamaServerEndpoint endpoint, CancellationToken ct)
+    /// <summary>While the child serves: returns how long it was silent if it hangs; never returns otherwise.</summary>
+    private Task<TimeSpan> WatchAsync(LlamaServerEndpoint endpoint, CancellationToken ct)
+    {
+        if (_options.LivenessIntervalSeconds == 0)
+        {
+            return new TaskCompletionSource<TimeSpan>().Task; // never: liveness is off
+        }
+
+        var probe = new LivenessProbe(TimeSpan.FromSeconds(_options.LivenessIntervalSeconds), TimeSpan.FromSeconds(_options.LivenessTimeoutSeconds), time);
+        string? noted = null;
+        void CheckModelFile()
+        {
+            var change = _modelFile.ChangeSinceLoad();
+            if (change != noted && connection.State is { IsReady: true } state)
+            {
+                noted = change;
+                if (change is not null)
+                {
+                    LogModelChanged(_logger, change);
+                }
+
+                // Still ready: the loaded copy serves. The reason says what the next start will find.
+                connection.Publish(state with { Reason = change is null ? null : $"{change}; llama-server serves the copy it loaded, and its next start loads what is there then" });
+            }
+        }
+
+        return probe.WaitUntilHungAsync(async (timeout, token) => await HealthAsync(endpoint, token, timeout) == 200, CheckModelFile, ct);
+    }
+
+    private static void KillHard(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            process.Kill(); // SIGKILL on Unix, TerminateProcess on Windows
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Already gone: its exit is what the caller waits for next.
+        }
+    }
+
+    private async Task<int> HealthAsync(LlamaServerEndpoint endpoint, CancellationToken ct, TimeSpan? limit = null)
     {
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(endpoint.BaseUri, "/health"));
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(2));
+            timeout.CancelAfter(limit ?? TimeSpan.FromSeconds(2));
             using var response = await connection.Invoker.SendAsync(request, timeout.Token);
             return (int)response.StatusCode;
         }
@@ -364,6 +442,15 @@ public sealed partial class LlamaServerSupervisor(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Restarting llama-server in {Seconds:F1} s: {Reason}")]
     private static partial void LogRestarting(ILogger logger, double seconds, string? reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "llama-server (pid {Pid}) did not answer /health for {Seconds:F1} s: it hangs, and is killed")]
+    private static partial void LogHung(ILogger logger, int pid, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Change}: llama-server keeps serving the copy it loaded; its next start loads what is there then")]
+    private static partial void LogModelChanged(ILogger logger, string change);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The model file {Path} was replaced and reads as a GGUF file: starting llama-server again")]
+    private static partial void LogModelReplaced(ILogger logger, string path);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "llama-server is not served: {Reason}")]
     private static partial void LogFailed(ILogger logger, string reason);
