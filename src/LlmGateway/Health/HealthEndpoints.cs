@@ -21,14 +21,7 @@ public static class HealthEndpoints
     {
         var state = connection.State;
         var wait = state.Pid is null ? null : sampler.ChildWaitRatio;
-        var reason = state.Reason;
-        if (wait >= WaitingRatio)
-        {
-            var waiting = $"waiting for CPU {wait:P0} of the last second";
-            reason = reason is null ? waiting : $"{reason}; {waiting}";
-        }
-
-        var body = new Readiness(state.Status.ToString().ToLowerInvariant(), reason, state.Pid, state.Starts, state.Crashes,
+        var body = new Readiness(state.Status.ToString().ToLowerInvariant(), state.Reason, state.Pid, state.Starts, state.Crashes,
             wait is { } w ? Math.Round(w, 3) : null, wait >= WaitingRatio, yield.Priority, state.IsReady ? null : state.LastLines);
         return state.IsReady ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }

@@ -64,10 +64,7 @@ public sealed partial class UpstreamForwarder(
         catch (HttpRequestException e)
         {
             LogUnreachable(logger, e.Message);
-            var state = connection.State;
-            // Ready here mostly means the supervisor has not yet seen the child die (it was killed mid-answer):
-            // it will restart it, so the client is told when to come back, as for a 503.
-            await (state.IsReady ? OpenAiError.BadGateway($"llama-server could not be reached: {e.Message}", RestartRetryAfterSeconds) : NotReady(state)).ExecuteAsync(context);
+            await Unreachable(e.Message).ExecuteAsync(context);
             return;
         }
 
@@ -88,6 +85,15 @@ public sealed partial class UpstreamForwarder(
             ? $"The model is not available: {state.Reason}"
             : $"The model is {state.Status.ToString().ToLowerInvariant()}; retry shortly.",
         retryAfterSeconds: state.Status == ChildStatus.Failed ? 60 : RestartRetryAfterSeconds);
+
+    /// <summary>llama-server could not be reached, or its answer broke off before anything was sent on.</summary>
+    private IResult Unreachable(string reason)
+    {
+        var state = connection.State;
+        // Ready here mostly means the supervisor has not yet seen the child die (it was killed mid-answer):
+        // it will restart it, so the client is told when to come back, as for a 503.
+        return state.IsReady ? OpenAiError.BadGateway($"llama-server could not be reached: {reason}", RestartRetryAfterSeconds) : NotReady(state);
+    }
 
     /// <summary>Answers llama-server's error in the OpenAI shape; nothing has been written yet, so a failure can still get a status.</summary>
     private async Task ReshapeErrorAsync(HttpContext context, HttpResponseMessage response, CancellationToken ct)
@@ -154,7 +160,17 @@ public sealed partial class UpstreamForwarder(
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
         {
-            if (!context.RequestAborted.IsCancellationRequested)
+            if (!context.RequestAborted.IsCancellationRequested && !http.HasStarted)
+            {
+                // llama-server failed after its headers but before a byte reached the client (killed, or hung while
+                // prefilling a stream): the client can still get a status, and when to come back.
+                http.Clear();
+                LogUnreachable(logger, e.Message);
+                await (e is OperationCanceledException
+                    ? OpenAiError.GatewayTimeout($"llama-server made no progress for {_idleTimeout.TotalSeconds:0.###} s (Proxy:IdleTimeoutSeconds).")
+                    : Unreachable(e.Message)).ExecuteAsync(context);
+            }
+            else if (!context.RequestAborted.IsCancellationRequested)
             {
                 // The answer has started: a status can no longer say it failed. Aborting the connection makes
                 // the client see an error instead of a truncated answer that looks complete.
