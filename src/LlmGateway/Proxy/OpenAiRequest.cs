@@ -39,8 +39,9 @@ public sealed record OpenAiRequest(byte[] Body, bool Stream)
         }
         catch (BadHttpRequestException e)
         {
-            // Kestrel's own answer to a body shorter than its Content-Length has no body at all.
-            return (null, OpenAiError.BadRequest($"The request body could not be read: {e.Message}", code: "invalid_body"));
+            // A body that ends before its Content-Length, broken chunks, or a client too slow to send it (408): Kestrel's
+            // own answer would have no body at all.
+            return (null, OpenAiError.Create(e.StatusCode, $"The request body could not be read: {e.Message}", "invalid_request_error", null, "invalid_body"));
         }
 
         if (body is null)

@@ -25,6 +25,7 @@ public static class UpstreamError
         "parse error",
         "type must be",
         "tokeniz", // "Failed to tokenize prompt"
+        "too large", // "input (3662 tokens) is too large to process. increase the physical batch size" (embeddings)
         "invalid token",
         "unsupported", // "Unsupported param: best_of", "unsupported content[].type"
         "not supported", // "image input is not supported"
