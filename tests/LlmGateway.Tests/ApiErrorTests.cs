@@ -33,7 +33,7 @@ public sealed class ApiErrorTests(ApiGateways gateways)
     [InlineData($$"""{"messages":{{Hello}},"model":42}""", 400, "model", "invalid_type")]
     [InlineData("""{"max_tokens":5}""", 400, "messages", "missing_required_parameter")]
     [InlineData("""{"messages":[]}""", 400, "messages", "invalid_value")]
-    [InlineData("""{"messages":[{"content":"hi"}]}""", 400, "messages[0].role", "invalid_value")]
+    [InlineData("""{"messages":[{"content":"hi"}]}""", 400, "messages[0].role", "missing_required_parameter")]
     [InlineData($$"""{"messages":{{Hello}},"model":"no-such-model"}""", 404, "model", "model_not_found")]
     public async Task Chat_BadRequest_RaisesTheSdkExceptionWithAnOpenAiError(string body, int status, string? param, string? code)
     {

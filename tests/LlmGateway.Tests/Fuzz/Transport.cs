@@ -21,7 +21,7 @@ internal enum Transport
     /// <summary>Raw socket: a Content-Length shorter than the body.</summary>
     ShortContentLength,
 
-    /// <summary>Raw socket: a Content-Length longer than the body, then the client waits (Kestrel's minimum data rate ends it: 408).</summary>
+    /// <summary>Raw socket: a Content-Length longer than the (at most 1 KiB) sent, then the client waits: Kestrel's minimum data rate ends it, 408.</summary>
     LongContentLength,
 
     /// <summary>Raw socket: framing HTTP itself forbids (bad or duplicate Content-Length, broken chunks); Kestrel answers.</summary>

@@ -7,6 +7,8 @@ namespace LlmGateway.Proxy.Validation;
 /// <summary>An object whose kind is named by one member ("role", "type"), each kind with its own fields.</summary>
 public sealed record TaggedShape(string Tag, params (string Value, ObjectShape Shape)[] Cases) : Shape
 {
+    private readonly EnumShape _tags = new([.. Cases.Select(c => c.Value)]);
+
     public override string Expected => "an object";
 
     public override bool Accepts(JsonValueKind kind) => kind == JsonValueKind.Object;
@@ -19,8 +21,7 @@ public sealed record TaggedShape(string Tag, params (string Value, ObjectShape S
             return RequestProblem.Missing(tagPath);
         }
 
-        var allowed = new EnumShape([.. Cases.Select(c => c.Value)]);
-        if (allowed.Check(tag, tagPath) is { } problem)
+        if (_tags.Check(tag, tagPath) is { } problem)
         {
             return problem;
         }
