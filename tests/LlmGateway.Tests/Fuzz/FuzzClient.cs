@@ -8,10 +8,23 @@ using OpenAI.Embeddings;
 namespace LlmGateway.Tests.Fuzz;
 
 /// <summary>Sends a fuzz case the way its transport says, and returns what came back.</summary>
-internal sealed class FuzzClient(GatewayProcess gateway, string model)
+internal sealed class FuzzClient(GatewayProcess gateway, string model) : IDisposable
 {
-    private readonly ChatClient _chat = new(model, new ApiKeyCredential("unused"), ApiGateways.Options(gateway));
-    private readonly EmbeddingClient _embeddings = new(model, new ApiKeyCredential("unused"), ApiGateways.Options(gateway));
+    /// <summary>Longer than the tests' usual minute: on a loaded machine a request may queue behind two slots' prompts.</summary>
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(170);
+
+    private readonly HttpClient _http = new() { BaseAddress = gateway.BaseUri, Timeout = Timeout };
+    private readonly ChatClient _chat = new(model, new ApiKeyCredential("unused"), Options(gateway));
+    private readonly EmbeddingClient _embeddings = new(model, new ApiKeyCredential("unused"), Options(gateway));
+
+    public void Dispose() => _http.Dispose();
+
+    private static OpenAI.OpenAIClientOptions Options(GatewayProcess gateway)
+    {
+        var options = ApiGateways.Options(gateway);
+        options.NetworkTimeout = Timeout;
+        return options;
+    }
 
     public async Task<FuzzAnswer> SendAsync(FuzzCase c, CancellationToken ct)
     {
@@ -55,7 +68,7 @@ internal sealed class FuzzClient(GatewayProcess gateway, string model)
             }
         }
 
-        using var response = await gateway.Http.SendAsync(request, ct);
+        using var response = await _http.SendAsync(request, ct);
         return new FuzzAnswer((int)response.StatusCode, await response.Content.ReadAsStringAsync(ct));
     }
 

@@ -45,7 +45,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         var child = await gateway.ChildPidAsync();
         var document = await gateway.Http.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json");
         var cases = Cases(new SchemaGen(document, model));
-        var client = new FuzzClient(gateway, model);
+        using var client = new FuzzClient(gateway, model);
         var tally = new ConcurrentDictionary<string, int>();
         var progress = Environment.GetEnvironmentVariable("LLMGW_FUZZ_PROGRESS");
         var sent = 0;
@@ -53,7 +53,8 @@ public sealed class FuzzTests(ITestOutputHelper output)
 
         async Task Check(FuzzCase c)
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            // Generous: on a loaded machine a request may queue behind two slots' prompts.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
             FuzzAnswer answer;
             try
             {
@@ -192,7 +193,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
 
         if (answer.Status == 0 && c.ReachesTheGateway)
         {
-            throw new FuzzFailure($"No answer: {answer.Body}");
+            throw new FuzzFailure($"No answer: {answer.Body}\nThe gateway's last lines:\n{string.Join('\n', gateway.Output.Split('\n').TakeLast(30))}");
         }
 
         if (answer.Status >= 400 && c.ReachesTheGateway)

@@ -36,7 +36,8 @@ internal sealed record Mutation(string Kind, string Detail, Func<JsonObject, byt
             (4, Gen.Select(at, Gen.OneOf<byte[]>([0xC3, 0x28], [0xFF], [0xFE, 0xFF], [0xED, 0xA0, 0x80], [0xC0, 0xAF], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0x80]), (i, bytes) =>
                 InvalidUtf8(i, bytes))),
             (3, Gen.Select(at, Unicode, (i, s) => Replace("unicode", i, JsonSerializer.Serialize(s, Writing)))),
-            (2, Gen.Select(at, Gen.Int[1_000, 40_000], (i, n) => Replace("long-string", i, JsonSerializer.Serialize(new string('a', n))))),
+            // Past the context (2048 tokens, about 8 characters each): refused after tokenizing, never processed, so cheap.
+            (2, Gen.Select(at, Gen.Int[20_000, 60_000], (i, n) => Replace("long-string", i, JsonSerializer.Serialize(new string('a', n))))),
             (3, Gen.Select(at, Gen.Int[2, 200], Gen.Bool, (i, depth, arrays) => Deep(i, depth, arrays))),
             (3, Gen.Select(at, Gen.Bool, (i, sameValue) => Duplicate(i, sameValue))),
             (4, at.Select(i => Edit("remove", i, (parent, key, index) =>
