@@ -53,7 +53,7 @@ public static class Extensions
         // OpenAI's JSON is snake_case (owned_by, context_length); so is everything this gateway writes.
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         services.AddEndpointsApiExplorer();
-        services.AddSwaggerGen();
+        services.AddSwaggerGen(o => o.OperationFilter<Proxy.Validation.RequestBodyFilter>());
         return builder;
     }
 

@@ -10,12 +10,13 @@ public sealed class ApiEmbeddingsTests(ApiGateways gateways)
     private EmbeddingClient Embeddings(GatewayProcess gateway) => new(gateways.ModelId, new ApiKeyCredential(ApiGateways.ApiKey), ApiGateways.Options(gateway));
 
     [Fact]
-    public async Task EmbeddingsOff_IsAnOpenAiErrorNamingTheSetting()
+    public async Task EmbeddingsOff_IsA400NamingTheSetting()
     {
+        // Not a 501: SDKs retry every 5xx as a server fault, and no retry turns embeddings on.
         var e = await Assert.ThrowsAsync<ClientResultException>(() => Embeddings(gateways.NoQueue).GenerateEmbeddingAsync("hello"));
 
-        Assert.Equal(501, e.Status);
-        var error = ApiErrorShape.Check(ApiErrorShape.Body(e));
+        Assert.Equal(400, e.Status);
+        var error = ApiErrorShape.Check(ApiErrorShape.Body(e), null, "unsupported");
         Assert.Contains("LlamaServer:Embeddings", error.GetProperty("message").GetString());
     }
 

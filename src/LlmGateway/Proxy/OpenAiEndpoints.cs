@@ -13,14 +13,15 @@ public static class OpenAiEndpoints
 {
     public static RouteGroupBuilder MapOpenAi(this IEndpointRouteBuilder routes)
     {
+        // Each POST carries its OpenAiOperation as metadata: Validation.RequestBodyFilter writes its body's shape into the OpenAPI document.
         var group = routes.MapGroup("/v1").WithTags("OpenAI").AddEndpointFilter<RequestMetricsFilter>().AddEndpointFilter<ApiKeyFilter>();
 
         group.MapPost("/chat/completions", (HttpContext c, Forwarding f) => f.HandleAsync(c, OpenAiOperation.ChatCompletions, "/v1/chat/completions"))
-            .WithSummary("Chat completion, streamed (stream: true) as server-sent events or not");
+            .WithSummary("Chat completion, streamed (stream: true) as server-sent events or not").WithMetadata(OpenAiOperation.ChatCompletions);
         group.MapPost("/completions", (HttpContext c, Forwarding f) => f.HandleAsync(c, OpenAiOperation.Completions, "/v1/completions"))
-            .WithSummary("Text completion (legacy)");
+            .WithSummary("Text completion (legacy)").WithMetadata(OpenAiOperation.Completions);
         group.MapPost("/embeddings", (HttpContext c, Forwarding f) => f.HandleAsync(c, OpenAiOperation.Embeddings, "/v1/embeddings"))
-            .WithSummary("Embeddings (LlamaServer:Embeddings must be on)");
+            .WithSummary("Embeddings (LlamaServer:Embeddings must be on)").WithMetadata(OpenAiOperation.Embeddings);
         group.MapGet("/models", ListModels).WithSummary("The model served, and its aliases");
         // A catch-all, so an id with a '/' (Hugging Face names such as Qwen/Qwen2.5-7B-Instruct) is one id, not two segments.
         group.MapGet("/models/{**id}", GetModel).WithSummary("One model");

@@ -17,8 +17,9 @@ public static class OpenAiError
     public static IResult TooLarge(long limit) =>
         Create(StatusCodes.Status413PayloadTooLarge, $"The request body is larger than {limit} bytes (Proxy:MaxRequestBodyBytes).", "invalid_request_error", null, "request_too_large");
 
+    /// <summary>A 400, not a 501: SDKs take every 5xx for a server fault and retry it, and this one no retry can fix.</summary>
     public static IResult EmbeddingsOff() =>
-        Create(StatusCodes.Status501NotImplemented, "Embeddings are off: start the gateway with LlamaServer:Embeddings=true.", "not_supported_error", null, "embeddings_disabled");
+        Create(StatusCodes.Status400BadRequest, "Embeddings are off on this gateway: start it with LlamaServer:Embeddings=true.", "invalid_request_error", null, "unsupported");
 
     public static IResult TooManyRequests(string message, int retryAfterSeconds) =>
         Create(StatusCodes.Status429TooManyRequests, message, "rate_limit_exceeded", null, "queue_full", retryAfterSeconds);
