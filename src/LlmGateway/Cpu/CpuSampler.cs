@@ -103,9 +103,11 @@ public sealed class CpuSampler(
         long lastDelay = 0;
         var lastWaitTick = lastTick;
         double? childPercent = null;
+        var trim = new IdleMemoryTrim(time);
         while (true)
         {
             var wait = policy.Next(activity.InFlight, childPercent);
+            trim.Sampled(idle: wait > _interval && activity.InFlight == 0);
             if (wait > _interval)
             {
                 // Idle: a request that starts wakes the sampler, so none of its CPU is sampled slowly. The signal may be
