@@ -3,8 +3,8 @@
 # answer one request, are left alone to settle, then measured over an idle period: CPU (utime+stime from
 # /proc/PID/stat, and perf's task-clock), wake-ups (perf's context-switches, threads that come and go included)
 # and the gateway's memory. The gateway as built from a base commit ("before") and from this tree ("after") are
-# measured alternately in the same run. A last row has llama-server's /health asked over its socket every second,
-# the cost of a liveness probe.
+# measured alternately in the same run. Two more rows have llama-server's /health asked over its socket every second
+# (this tree), on a new connection each time and on one kept-alive connection: the cost of a liveness probe.
 #   bench/idle-cost.sh [idle-seconds] [rounds] [base-commit]      results: docs/benchmarks/idle-cost.md
 # base-commit defaults to the parent of the commit that added this script (the gateway before the idle work).
 set -euo pipefail
@@ -38,7 +38,37 @@ declare -A dll=(
   [before]="$work/base/src/LlmGateway/bin/Release/net10.0/LlmGateway.dll"
   [after]="$root/src/LlmGateway/bin/Release/net10.0/LlmGateway.dll"
   [probe]="$root/src/LlmGateway/bin/Release/net10.0/LlmGateway.dll"
+  [probe-kept]="$root/src/LlmGateway/bin/Release/net10.0/LlmGateway.dll"
 )
+
+# probe SOCKET SECONDS KEEP: GET /health from llama-server once a second, on a new connection each time (KEEP=0,
+# closed after the answer) or on one kept-alive connection (KEEP=1); prints how many were answered.
+probe() {
+  python3 - "$@" <<'EOF'
+import socket, sys, time
+path, seconds, keep = sys.argv[1], float(sys.argv[2]), sys.argv[3] == "1"
+request = b"GET /health HTTP/1.1\r\nHost: llama-server\r\n" + (b"" if keep else b"Connection: close\r\n") + b"\r\n"
+end, answered, s = time.monotonic() + seconds, 0, None
+while time.monotonic() < end:
+    if s is None:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(path)
+    s.sendall(request)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(4096)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(next(l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")))
+    while len(body) < length:
+        body += s.recv(4096)
+    answered += head.startswith(b"HTTP/1.1 200")
+    if not keep:
+        s.close()
+        s = None
+    time.sleep(1)
+print(answered)
+EOF
+}
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
@@ -73,13 +103,10 @@ run() {
   perf_pid "$gateway_pid" "$work/idle-g"; local pg=$!
   perf_pid "$child" "$work/idle-c"; local pc=$!
   local probes=0
-  if [[ $variant == probe ]]; then
-    local end=$((SECONDS + seconds))
-    while ((SECONDS < end)); do
-      curl -sf --unix-socket "$socket" http://llama-server/health >/dev/null && probes=$((probes + 1))
-      sleep 1
-    done
-  fi
+  case $variant in
+    probe) probes=$(probe "$socket" "$((seconds - 1))" 0) ;;
+    probe-kept) probes=$(probe "$socket" "$((seconds - 1))" 1) ;;
+  esac
   wait "$pg" "$pc" || true
   local g1 c1 rss anon file shmem
   g1=$(ticks "$gateway_pid") c1=$(ticks "$child")
@@ -109,7 +136,7 @@ EOF
 
 results=()
 for r in $(seq "$rounds"); do
-  for variant in before after probe; do
+  for variant in before after probe probe-kept; do
     line=$(run "$variant")
     log "round $r: $line"
     results+=("$r $line")
@@ -118,6 +145,9 @@ done
 
 out="$root/docs/benchmarks/idle-cost.md"
 printf '%s\n' "${results[@]}" >"$work/results"
+# The hand-written notes below the tables (from "## Notes" on) are kept.
+notes=""
+[[ -f "$out" ]] && notes=$(sed -n '/^## Notes$/,$p' "$out")
 python3 - "$work/results" "$seconds" "$rounds" "$(git -C "$root" rev-parse --short "$base")" "$(nproc)" \
   "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "$(uptime | sed 's/.*load average: //')" "$hz" "$settle" >"$out" <<'EOF'
 import sys, statistics
@@ -127,8 +157,8 @@ print("# Idle cost")
 print()
 print(f"Measured {__import__('datetime').date.today()} with `bench/idle-cost.sh {seconds} {rounds}` on {cores} cores ({cpu}); load average at the end: {load}.")
 print(f"The gateway with the tiny model, default settings, after one request and {settle} s of settling, left idle for {seconds} s.")
-print(f"`before` is the base commit {base}, `after` this tree, `probe` this tree with llama-server's /health asked over its")
-print("socket once a second meanwhile (curl, one connection each). CPU is in percent of one core, from utime+stime")
+print(f"`before` is the base commit {base}, `after` this tree, `probe` and `probe-kept` this tree with llama-server's /health")
+print("asked over its socket once a second meanwhile, on a new connection each time or on one kept-alive connection. CPU is in percent of one core, from utime+stime")
 print(f"(/proc/PID/stat, {hz} ticks a second: one run resolves {100 / float(hz) / float(seconds):.3f} %) and from perf's task-clock; wake-ups are")
 print("perf's context switches per second, every thread counted (those that start or end during the period too).")
 print(f"The tail is the {settle} s right after the request (ms of CPU and wake-ups in all).")
@@ -148,15 +178,17 @@ print("| --- | --- | --- | --- | --- | --- | --- |")
 m = lambda rs, i: statistics.mean(float(r[i]) for r in rs)
 for v, rs in by.items():
     print(f"| {v} | {m(rs, 4) + m(rs, 5):.3f} | {m(rs, 4):.3f} | {m(rs, 5):.3f} | {m(rs, 6):.2f} | {m(rs, 7):.2f} | {m(rs, 12):.1f} |")
-if "probe" in by and "after" in by:
-    p, a = by["probe"], by["after"]
-    n = statistics.mean(float(r[16]) for r in p) or 1
-    s = float(seconds)
-    print()
-    print(f"A /health probe of llama-server (one connection each, closed after the answer) costs llama-server "
-          f"{(m(p, 5) - m(a, 5)) * s * 10 / n:.2f} ms of CPU and {(m(p, 7) - m(a, 7)) * s / n:.1f} wake-ups each "
-          f"({n:.0f} probes in {seconds} s), against the idle `after` rows.")
+for name, how in (("probe", "a new connection each, closed after the answer"), ("probe-kept", "all on one kept-alive connection")):
+    if name in by and "after" in by:
+        p, a = by[name], by["after"]
+        n = statistics.mean(float(r[16]) for r in p) or 1
+        s = float(seconds)
+        print()
+        print(f"`{name}`: a /health probe of llama-server every second ({how}) costs llama-server "
+              f"{(m(p, 5) - m(a, 5)) * s * 10 / n:.3f} ms of CPU and {(m(p, 7) - m(a, 7)) * s / n:.1f} wake-ups per probe "
+              f"({n:.0f} probes in {seconds} s), against the idle `after` rows.")
 print()
 print("Targets (issue 12, point 9): gateway and llama-server together <= 0.3 % of one core idle, gateway RSS <= 80 MB.")
 EOF
+[[ -n "$notes" ]] && printf '\n%s\n' "$notes" >>"$out"
 cat "$out"

@@ -92,7 +92,7 @@ public sealed class CpuSampler(
         _system = new SlidingWindow(_capacity);
         using var proc = new LinuxProcStat();
         var cores = governor.Plan.Cores; // the machine as the budget sees it, a container's CPU limit included
-        var policy = new SamplingPolicy(_interval, TimeSpan.FromMilliseconds(options.Value.IdleIntervalMilliseconds), time);
+        var policy = new SamplingPolicy(_interval, TimeSpan.FromMilliseconds(Math.Max(options.Value.IdleIntervalMilliseconds, options.Value.IntervalMilliseconds)), time);
         WaitHandle[] wakers = [stoppingToken.WaitHandle, activity.StartedSignal];
         int? lastPid = null;
         long lastChildNs = 0;

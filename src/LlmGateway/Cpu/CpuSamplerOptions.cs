@@ -13,7 +13,7 @@ public sealed class CpuSamplerOptions
     /// <summary>
     /// Sampling period while the gateway is idle (no request in flight, llama-server using no CPU, for 5 s). Each idle
     /// sample counts as that many samples of <see cref="IntervalMilliseconds"/>, so windows still span the same time.
-    /// Equal to <see cref="IntervalMilliseconds"/> to always sample fast.
+    /// At or below <see cref="IntervalMilliseconds"/> to always sample fast (a longer busy interval is not refused for it).
     /// </summary>
     public int IdleIntervalMilliseconds { get; set; } = 1000;
 
@@ -31,9 +31,9 @@ public sealed class CpuSamplerOptionsValidator : IValidateOptions<CpuSamplerOpti
             errors.Add($"{CpuSamplerOptions.Section}:IntervalMilliseconds must be 10 to 10000, not {o.IntervalMilliseconds}.");
         }
 
-        if (o.IdleIntervalMilliseconds < o.IntervalMilliseconds || o.IdleIntervalMilliseconds > 60_000)
+        if (o.IdleIntervalMilliseconds is < 10 or > 60_000)
         {
-            errors.Add($"{CpuSamplerOptions.Section}:IdleIntervalMilliseconds must be from IntervalMilliseconds ({o.IntervalMilliseconds}) to 60000, not {o.IdleIntervalMilliseconds}.");
+            errors.Add($"{CpuSamplerOptions.Section}:IdleIntervalMilliseconds must be 10 to 60000, not {o.IdleIntervalMilliseconds}.");
         }
 
         if (o.WindowSeconds is < 1 or > 3600)

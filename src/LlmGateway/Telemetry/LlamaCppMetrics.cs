@@ -48,7 +48,12 @@ public sealed partial class LlamaCppMetrics(
                 state.IsReady, state.Pid != polledPid, activity.InFlight, activity.Ended != polledEnded, activity.SinceLastEnd, time.GetElapsedTime(lastPoll));
             if (wait is not { } delay)
             {
-                await Task.WhenAny(nextStart, Task.Delay(IdleCheck, time, stoppingToken));
+                using (var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+                {
+                    await Task.WhenAny(nextStart, Task.Delay(IdleCheck, time, idle.Token));
+                    await idle.CancelAsync(); // the request came first: no timer left waiting for the minute
+                }
+
                 lastPoll = time.GetTimestamp(); // a burst that starts now is first polled an interval into it, not at its start
                 continue;
             }
@@ -62,41 +67,37 @@ public sealed partial class LlamaCppMetrics(
             var ended = activity.Ended;
             var settled = activity.SinceLastEnd is not { } since || since >= Settle;
             lastPoll = time.GetTimestamp();
-            if (await PollAsync(stoppingToken))
-            {
-                polledPid = state.Pid;
-                // A request that ended just now may not be counted yet by llama-server: poll again once it has settled.
-                polledEnded = settled ? ended : polledEnded;
-            }
+            // A poll that failed counts as done too, so that a llama-server whose /metrics fails (or is turned off) is not
+            // asked again every second while idle; the next request brings the next try.
+            await PollAsync(stoppingToken);
+            polledPid = state.Pid;
+            // A request that ended just now may not be counted yet by llama-server: poll again once it has settled.
+            polledEnded = settled ? ended : polledEnded;
         }
     }
 
-    /// <summary>Reads llama-server's /metrics once; false when it could not be read.</summary>
-    private async Task<bool> PollAsync(CancellationToken stoppingToken)
+    /// <summary>Reads llama-server's /metrics once; a failure is logged and otherwise ignored.</summary>
+    private async Task PollAsync(CancellationToken stoppingToken)
     {
         try
         {
             using var request = connection.CreateRequest(HttpMethod.Get, "/metrics");
             if (request is null)
             {
-                return false;
+                return;
             }
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             timeout.CancelAfter(Interval);
             using var response = await connection.Invoker.SendAsync(request, timeout.Token);
-            if (!response.IsSuccessStatusCode)
+            if (response.IsSuccessStatusCode)
             {
-                return false;
+                Update(await response.Content.ReadAsStringAsync(timeout.Token));
             }
-
-            Update(await response.Content.ReadAsStringAsync(timeout.Token));
-            return true;
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !stoppingToken.IsCancellationRequested)
         {
             LogPollFailed(logger, e.Message);
-            return false;
         }
     }
 
