@@ -16,7 +16,7 @@ namespace LlmGateway.Telemetry;
 /// library checks a kept-alive connection every 10 ms until it has been idle for 5 s, so a poll every 5 s kept one of
 /// its threads waking 100 times a second for ever (bench/idle-cost.sh). Only the gateway's requests reach llama-server,
 /// so its numbers change only while requests run: it is polled once when a child becomes ready (so that the instruments
-/// exist), every 5 s while requests are in flight, and once a second after the last one ends. An idle gateway polls nothing.
+/// exist), every 5 s while requests are in flight, and once, a second after the last one ends. An idle gateway polls nothing.
 /// </para>
 /// </remarks>
 public sealed partial class LlamaCppMetrics(
