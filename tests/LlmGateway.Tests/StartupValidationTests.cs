@@ -24,6 +24,7 @@ public sealed partial class StartupValidationTests
     [InlineData("LlamaServer__ExtraArguments__0", "--port", "LlamaServer:ExtraArguments must not set --port")]
     [InlineData("Model__Path", "", "Model:Path is not set")]
     [InlineData("CpuSampler__IntervalMilliseconds", "5", "CpuSampler:IntervalMilliseconds must be 10 to 10000")]
+    [InlineData("CpuSampler__IdleIntervalMilliseconds", "70000", "CpuSampler:IdleIntervalMilliseconds must be 10 to 60000")]
     public async Task BadSetting_StopsStartUp_NamingTheSetting(string key, string value, string message)
     {
         var settings = GatewayProcess.DefaultSettings();

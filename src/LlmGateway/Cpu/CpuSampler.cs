@@ -5,13 +5,14 @@ using Microsoft.Extensions.Options;
 
 namespace LlmGateway.Cpu;
 
-/// <summary>Samples llama-server's CPU and the whole system's every interval, as percent of the machine.</summary>
+/// <summary>Samples llama-server's CPU and the whole system's every interval while busy (slower while idle), as percent of the machine.</summary>
 /// <remarks>
 /// Percent of the machine, not of one core: 50 means half of all cores, the unit the CPU budget is set in.
 /// Linux only for now (/proc); elsewhere the sampler reports that it has no samples.
 /// </remarks>
 public sealed class CpuSampler(
-    LlamaServerConnection connection, CpuGovernor governor, ChildProgress progress, GatewayMetrics metrics, IOptions<CpuSamplerOptions> options,
+    LlamaServerConnection connection, CpuGovernor governor, ChildProgress progress, GatewayMetrics metrics, RequestActivity activity,
+    IOptions<CpuSamplerOptions> options,
     TimeProvider time) : BackgroundService
 {
     private readonly TimeSpan _interval = TimeSpan.FromMilliseconds(options.Value.IntervalMilliseconds);
@@ -91,26 +92,52 @@ public sealed class CpuSampler(
         _system = new SlidingWindow(_capacity);
         using var proc = new LinuxProcStat();
         var cores = governor.Plan.Cores; // the machine as the budget sees it, a container's CPU limit included
+        var policy = new SamplingPolicy(_interval, TimeSpan.FromMilliseconds(Math.Max(options.Value.IdleIntervalMilliseconds, options.Value.IntervalMilliseconds)), time);
+        WaitHandle[] wakers = [stoppingToken.WaitHandle, activity.StartedSignal];
         int? lastPid = null;
         long lastChildNs = 0;
         var lastSystem = proc.SystemTicks();
         var lastTick = time.GetTimestamp();
-        long tick = 0;
+        var lastRss = lastTick;
         int? lastWaitPid = null;
         long lastDelay = 0;
         var lastWaitTick = lastTick;
-        var slowEvery = Math.Max(1, 1000 / options.Value.IntervalMilliseconds);
-        while (!stoppingToken.WaitHandle.WaitOne(_interval))
+        double? childPercent = null;
+        var trim = new IdleMemoryTrim(time);
+        while (true)
         {
-            var elapsedNs = time.GetElapsedTime(lastTick).Ticks * 100.0;
+            var wait = policy.Next(activity.InFlight, childPercent);
+            trim.Sampled(idle: wait > _interval && activity.InFlight == 0);
+            if (wait > _interval)
+            {
+                // Idle: a request that starts wakes the sampler, so none of its CPU is sampled slowly. The signal may be
+                // left over from a burst sampled fast; a request that started meanwhile is seen in InFlight.
+                activity.StartedSignal.WaitOne(0);
+                if (activity.InFlight > 0)
+                {
+                    wait = _interval;
+                }
+                else if (WaitHandle.WaitAny(wakers, wait) == 0)
+                {
+                    return;
+                }
+            }
+            else if (stoppingToken.WaitHandle.WaitOne(wait))
+            {
+                return;
+            }
+
+            var elapsed = time.GetElapsedTime(lastTick);
             lastTick = time.GetTimestamp();
+            var elapsedNs = elapsed.Ticks * 100.0;
+            var repeats = Math.Min(policy.Repeats(elapsed), _capacity);
 
             var system = proc.SystemTicks();
-            double? systemPercent = null, childPercent = null;
+            double? systemPercent = null;
+            childPercent = null;
             if (system is { } now && lastSystem is { } before && now.Total > before.Total)
             {
                 systemPercent = 100.0 * (now.Busy - before.Busy) / (now.Total - before.Total);
-                _system.Add(systemPercent.Value);
             }
 
             lastSystem = system;
@@ -123,18 +150,33 @@ public sealed class CpuSampler(
             if (childNs is { } ns && pid == lastPid)
             {
                 childPercent = Math.Clamp(100.0 * (ns - lastChildNs) / (elapsedNs * cores), 0, 100);
-                _child.Add(childPercent.Value);
                 progress.Sampled(childPercent.Value * cores);
             }
 
             (lastPid, lastChildNs) = (childNs is null ? null : pid, childNs ?? 0);
-            metrics.CpuSampled(childPercent, systemPercent);
+            // A slow sample stands for as many fast ones as fit in its span (SamplingPolicy says why).
+            for (var i = 0; i < repeats; i++)
+            {
+                if (systemPercent is { } sp)
+                {
+                    _system.Add(sp);
+                }
+
+                if (childPercent is { } cp)
+                {
+                    _child.Add(cp);
+                }
+
+                metrics.CpuSampled(childPercent, systemPercent);
+            }
+
             // Memory moves slowly: about once a second is enough, and at once for a new child.
-            if (tick++ % slowEvery != 0 && pid == _peakPid)
+            if (time.GetElapsedTime(lastRss) < TimeSpan.FromMilliseconds(950) && pid == _peakPid)
             {
                 continue;
             }
 
+            lastRss = lastTick;
             var delay = pid is { } d ? proc.RunDelayNanoseconds(d) : null;
             var waitedNs = time.GetElapsedTime(lastWaitTick).Ticks * 100.0;
             _waitRatio = delay is { } w && pid == lastWaitPid && waitedNs > 0 ? Math.Clamp((w - lastDelay) / waitedNs, 0, 1) : null;

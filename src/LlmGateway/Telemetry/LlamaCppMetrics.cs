@@ -7,47 +7,136 @@ namespace LlmGateway.Telemetry;
 
 /// <summary>llama-server's own metrics (llamacpp:*), re-exported as llamacpp_* so one scrape of the gateway sees both.</summary>
 /// <remarks>
-/// Polled every few seconds rather than at scrape time: instruments are read synchronously, and a scrape must
-/// not wait on llama-server. Instruments are made as names first appear, counters as counters, the rest as gauges; names keep llama-server's.
+/// <para>
+/// Polled rather than read at scrape time: instruments are read synchronously, and a scrape must not wait on llama-server.
+/// Instruments are made as names first appear, counters as counters, the rest as gauges; names keep llama-server's.
+/// </para>
+/// <para>
+/// Polled only when something can have changed, because each poll costs llama-server more than the answer: its HTTP
+/// library checks a kept-alive connection every 10 ms until it has been idle for 5 s, so a poll every 5 s kept one of
+/// its threads waking 100 times a second for ever (bench/idle-cost.sh). Only the gateway's requests reach llama-server,
+/// so its numbers change only while requests run: it is polled once when a child becomes ready (so that the instruments
+/// exist), every 5 s while requests are in flight, and once, a second after the last one ends. An idle gateway polls nothing.
+/// </para>
 /// </remarks>
-public sealed partial class LlamaCppMetrics(LlamaServerConnection connection, IMeterFactory meters, ILogger<LlamaCppMetrics> logger, TimeProvider time)
+public sealed partial class LlamaCppMetrics(
+    LlamaServerConnection connection, RequestActivity activity, IMeterFactory meters, ILogger<LlamaCppMetrics> logger, TimeProvider time)
     : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    /// <summary>After a request ends, llama-server has long finished its bookkeeping for it.</summary>
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often an idle gateway looks whether llama-server was restarted (a new child is polled once).</summary>
+    private static readonly TimeSpan IdleCheck = TimeSpan.FromMinutes(1);
+
     private readonly Meter _meter = meters.Create(GatewayMetrics.MeterName);
     private readonly ConcurrentDictionary<string, double> _values = new();
     private readonly HashSet<string> _instruments = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Interval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        int? polledPid = null;
+        long polledEnded = 0;
+        var lastPoll = time.GetTimestamp();
+        while (!stoppingToken.IsCancellationRequested)
         {
-            if (!connection.State.IsReady)
+            var nextStart = activity.NextStart; // before InFlight is read, so that a start in between is not missed
+            var state = connection.State;
+            var wait = PollPolicy.Next(
+                state.IsReady, state.Pid != polledPid, activity.InFlight, activity.Ended != polledEnded, activity.SinceLastEnd, time.GetElapsedTime(lastPoll));
+            if (wait is not { } delay)
             {
+                using (var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+                {
+                    await Task.WhenAny(nextStart, Task.Delay(IdleCheck, time, idle.Token));
+                    await idle.CancelAsync(); // the request came first: no timer left waiting for the minute
+                }
+
+                lastPoll = time.GetTimestamp(); // a burst that starts now is first polled an interval into it, not at its start
                 continue;
             }
 
-            try
+            if (delay > TimeSpan.Zero)
             {
-                using var request = connection.CreateRequest(HttpMethod.Get, "/metrics");
-                if (request is null)
-                {
-                    continue;
-                }
+                await Task.Delay(delay, time, stoppingToken);
+                continue; // the state may have changed meanwhile: decide again
+            }
 
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                timeout.CancelAfter(Interval);
-                using var response = await connection.Invoker.SendAsync(request, timeout.Token);
-                if (response.IsSuccessStatusCode)
-                {
-                    Update(await response.Content.ReadAsStringAsync(timeout.Token));
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !stoppingToken.IsCancellationRequested)
+            var ended = activity.Ended;
+            var settled = activity.SinceLastEnd is not { } since || since >= Settle;
+            lastPoll = time.GetTimestamp();
+            // A poll that failed counts as done too, so that a llama-server whose /metrics fails (or is turned off) is not
+            // asked again every second while idle; the next request brings the next try.
+            await PollAsync(stoppingToken);
+            polledPid = state.Pid;
+            // A request that ended just now may not be counted yet by llama-server: poll again once it has settled.
+            polledEnded = settled ? ended : polledEnded;
+        }
+    }
+
+    /// <summary>Reads llama-server's /metrics once; a failure is logged and otherwise ignored.</summary>
+    private async Task PollAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            using var request = connection.CreateRequest(HttpMethod.Get, "/metrics");
+            if (request is null)
             {
-                LogPollFailed(logger, e.Message);
+                return;
             }
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            timeout.CancelAfter(Interval);
+            using var response = await connection.Invoker.SendAsync(request, timeout.Token);
+            if (response.IsSuccessStatusCode)
+            {
+                Update(await response.Content.ReadAsStringAsync(timeout.Token));
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !stoppingToken.IsCancellationRequested)
+        {
+            LogPollFailed(logger, e.Message);
+        }
+    }
+
+    /// <summary>When llama-server's /metrics is read next.</summary>
+    internal static class PollPolicy
+    {
+        /// <summary>Zero to poll now; a wait to decide again after it; null to sleep until a request starts (or <see cref="IdleCheck"/> passes).</summary>
+        /// <param name="ready">Whether a child is ready.</param>
+        /// <param name="newChild">Whether that child has not been polled yet.</param>
+        /// <param name="inFlight">Requests in flight.</param>
+        /// <param name="endedSincePoll">Whether a request ended that the last good poll did not see settled.</param>
+        /// <param name="sinceLastEnd">How long ago the last request ended.</param>
+        /// <param name="sinceLastPoll">How long ago the last poll was (or the burst started).</param>
+        public static TimeSpan? Next(bool ready, bool newChild, int inFlight, bool endedSincePoll, TimeSpan? sinceLastEnd, TimeSpan sinceLastPoll)
+        {
+            if (!ready)
+            {
+                return Interval; // starting, restarting or failed: nothing to read, and no request can reach it
+            }
+
+            if (newChild)
+            {
+                return sinceLastPoll >= Settle ? TimeSpan.Zero : Settle - sinceLastPoll; // not at once after a failed poll
+            }
+
+            if (inFlight > 0)
+            {
+                return sinceLastPoll >= Interval ? TimeSpan.Zero : Interval - sinceLastPoll;
+            }
+
+            if (endedSincePoll)
+            {
+                var settleLeft = Settle - (sinceLastEnd ?? Settle);
+                var pollLeft = Settle - sinceLastPoll; // a poll that failed is not repeated at once
+                var wait = settleLeft > pollLeft ? settleLeft : pollLeft;
+                return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+            }
+
+            return null;
         }
     }
 

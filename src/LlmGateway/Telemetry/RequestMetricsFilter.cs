@@ -2,7 +2,7 @@ namespace LlmGateway.Telemetry;
 
 /// <summary>Times every forwarded /v1 request, whatever answers it: the API key check, validation, admission or llama-server.</summary>
 /// <remarks>Outermost filter of the /v1 group, so a 401 from the key check is counted too.</remarks>
-public sealed class RequestMetricsFilter(GatewayMetrics metrics, TimeProvider time) : IEndpointFilter
+public sealed class RequestMetricsFilter(GatewayMetrics metrics, RequestActivity activity, TimeProvider time) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -22,6 +22,7 @@ public sealed class RequestMetricsFilter(GatewayMetrics metrics, TimeProvider ti
         var record = new RequestRecord(endpoint, time.GetTimestamp());
         http.Features.Set(record);
         metrics.RequestStarted();
+        activity.RequestStarted();
         object? result = null;
         var failed = true;
         try
@@ -37,6 +38,7 @@ public sealed class RequestMetricsFilter(GatewayMetrics metrics, TimeProvider ti
                 : result is IStatusCodeHttpResult { StatusCode: { } code } ? code : http.Response.StatusCode;
             var firstContent = record.FirstContent is { } first ? time.GetElapsedTime(record.Started, first) : (TimeSpan?)null;
             metrics.RequestEnded(record, status, http.RequestAborted.IsCancellationRequested, time.GetElapsedTime(record.Started), firstContent);
+            activity.RequestEnded();
         }
     }
 }

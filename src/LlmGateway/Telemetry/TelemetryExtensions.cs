@@ -17,6 +17,7 @@ public static class TelemetryExtensions
     public static IServiceCollection AddGatewayTelemetry(this IServiceCollection services)
     {
         services.AddSingleton<GatewayMetrics>();
+        services.AddSingleton<RequestActivity>();
         services.AddHostedService<ObservedMetrics>();
         services.AddSingleton<RequestMetricsFilter>();
         services.AddSingleton<LlamaCppMetrics>();
