@@ -9,7 +9,7 @@ namespace LlmGateway.Tests;
 
 /// <summary>
 /// The gateway never holds more connections to llama-server than llama-server has fixed HTTP threads: a connection
-/// beyond them can wait for a kept-alive one to expire, up to 5 s (docs/benchmarks/proxy-stall.md).
+/// beyond them can wait for a kept-alive one to expire, up to 5 s (docs/benchmarks/http-thread-stall.md).
 /// </summary>
 public sealed class UpstreamConnectionBoundTests : IDisposable
 {

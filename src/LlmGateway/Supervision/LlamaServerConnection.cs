@@ -14,9 +14,9 @@ namespace LlmGateway.Supervision;
 /// The gateway never holds more connections than llama-server has fixed HTTP threads. llama-server serves each
 /// connection on one thread for as long as it is kept alive, and its thread pool (cpp-httplib's) adds a thread
 /// only when it counts no idle one; but it counts a thread it has just woken for another connection as idle
-/// still. So when two connections arrive together and one fixed thread is free, the second waits until some
-/// kept-alive connection expires: up to llama-server's 5 s keep-alive (docs/benchmarks/proxy-stall.md).
-/// With at most as many connections as fixed threads, every connection finds its own thread.
+/// still. So when several connections arrive together and some, but fewer, fixed threads are free, the last
+/// ones wait until a kept-alive connection expires: up to llama-server's 5 s keep-alive
+/// (docs/benchmarks/http-thread-stall.md). With fewer connections than fixed threads, each finds a free one.
 /// </para>
 /// </remarks>
 public sealed class LlamaServerConnection : IDisposable
