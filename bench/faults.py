@@ -256,7 +256,9 @@ def kill_child(args):
 
 def slow_clients(args):
     rows = []
-    for parallel in (1, 2):
+    # --parallel 2: with one slot the slow reader's own generation holds it, and the others wait in the queue as
+    # behind any long generation (a first run with one slot, at load 26, gave them 429 after Proxy:QueueTimeoutSeconds).
+    for parallel in args.parallel:
         g = Gateway(args.gateway, LlamaServer__Parallel=parallel, LlamaServer__ContextSize=4096)
         try:
             g.wait_ready()
@@ -335,8 +337,10 @@ def main():
     p.add_argument("mode", choices=["kill-gateway", "kill-child", "slow-clients"])
     p.add_argument("count", nargs="?", type=int)
     p.add_argument("--gateway", required=True)
+    p.add_argument("--parallel", type=int, action="append", help="LlamaServer:Parallel for slow-clients (repeatable; default 2)")
     p.add_argument("--grace", type=float, default=1.0, help="LlamaServer:StopTimeoutSeconds, the launcher's grace (kill-gateway)")
     args = p.parse_args()
+    args.parallel = args.parallel or [2]
     args.count = args.count or {"kill-gateway": 100, "kill-child": 10, "slow-clients": 30}[args.mode]
     {"kill-gateway": kill_gateway, "kill-child": kill_child, "slow-clients": slow_clients}[args.mode](args)
 

@@ -4,8 +4,8 @@
 #                                           cgroups, socket directories and sockets left behind
 #   bench/faults.sh kill-child [count]     SIGKILL llama-server COUNT times (default 10) under 8 clients (half
 #                                           streaming): every request's outcome, and the time to recover
-#   bench/faults.sh slow-clients [n]       a normal client's latency alone, then beside a 1 byte/s stream reader and
-#                                           200 slowloris connections (n requests each, default 30)
+#   bench/faults.sh slow-clients [n] [--parallel N]  a normal client's latency alone, then beside a 1 byte/s stream reader and
+#                                           200 slowloris connections (n requests each, default 30; --parallel 2)
 # Prints Markdown tables; results go to docs/reliability.md by hand (Faults section).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
