@@ -25,6 +25,9 @@ public static class Extensions
         services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ApiKeyOptions>, ListenAddressValidator>();
         services.AddSingleton<IValidateOptions<ApiKeyOptions>, SecurityOptionsValidator>();
+        // Kestrel reads its endpoints from "Kestrel" but not its limits; bound here so Kestrel:Limits:* (connections,
+        // header and data-rate timeouts against slow clients) can be set like any other setting.
+        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(builder.Configuration.GetSection("Kestrel"));
 
         // Read once at start-up: a missing or broken model stops the gateway before llama-server is tried.
         services.AddSingleton(sp => ServedModel.Load(sp.GetRequiredService<IOptions<ModelOptions>>().Value));

@@ -98,6 +98,14 @@ public sealed class LlamaServerConnection : IDisposable
 
     internal void Publish(ChildState state) => _current = _current with { State = state };
 
+    /// <summary>Replaces the state only if it is still <paramref name="expected"/>: for observers that must not undo a newer state.</summary>
+    internal bool Replace(ChildState expected, ChildState next)
+    {
+        var current = _current;
+        return ReferenceEquals(current.State, expected)
+            && ReferenceEquals(Interlocked.CompareExchange(ref _current, current with { State = next }, current), current);
+    }
+
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         var endpoint = _current.Endpoint is { } e && e.BaseUri.Host == context.DnsEndPoint.Host

@@ -267,16 +267,16 @@ public sealed partial class LlamaServerSupervisor(
         void CheckModelFile()
         {
             var change = _modelFile.ChangeSinceLoad();
-            if (change != noted && connection.State is { IsReady: true } state)
+            // Still ready: the loaded copy serves. The reason says what the next start will find. Only a ready state
+            // is amended, so a crash published meanwhile is never overwritten.
+            if (change != noted && connection.State is { IsReady: true } state
+                && connection.Replace(state, state with { Reason = change is null ? null : $"{change}; llama-server serves the copy it loaded, and its next start loads what is there then" }))
             {
                 noted = change;
                 if (change is not null)
                 {
                     LogModelChanged(_logger, change);
                 }
-
-                // Still ready: the loaded copy serves. The reason says what the next start will find.
-                connection.Publish(state with { Reason = change is null ? null : $"{change}; llama-server serves the copy it loaded, and its next start loads what is there then" });
             }
         }
 
