@@ -172,21 +172,11 @@ public sealed partial class UpstreamForwarder(
             }
             else if (!context.RequestAborted.IsCancellationRequested)
             {
+                // The answer has started: a status can no longer say it failed. Aborting the connection makes
+                // the client see an error instead of a truncated answer that looks complete.
                 LogAbortedMidResponse(logger, e.Message);
                 record?.Broken = true;
-                if (!http.HasStarted)
-                {
-                    // llama-server sent its headers and then died (or hung until killed) before the first byte reached
-                    // the client: a status can still say so, and when to come back.
-                    http.Clear();
-                    await OpenAiError.BadGateway($"llama-server's answer broke off before it began: {e.Message}", RestartRetryAfterSeconds).ExecuteAsync(context);
-                }
-                else
-                {
-                    // The answer has started: a status can no longer say it failed. Aborting the connection makes
-                    // the client see an error instead of a truncated answer that looks complete.
-                    context.Abort();
-                }
+                context.Abort();
             }
         }
         finally
