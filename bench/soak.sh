@@ -8,8 +8,9 @@
 # cache to reach its bound within the first minutes.
 #   bench/soak.sh [minutes]    runs of 10 minutes or more write docs/soak-memory.png and docs/soak-handles.png
 #                              (the table goes by hand into docs/reliability.md, "Soak")
-#   SOAK_MODEL=qwen2.5-0.5b bench/soak.sh 30    the 0.5B-shaped model instead (24 MB per prompt state, 2 workers),
-#                              plots named soak-qwen2.5-0.5b-*.png
+#   SOAK_MODEL=qwen2.5-0.5b bench/soak.sh 30    the 0.5B-shaped model instead, plots named soak-qwen2.5-0.5b-*.png:
+#                              prompts of about 300 tokens (4 MB per state), 2 clients; at 2,000 tokens half a core of
+#                              this shared machine took over a minute a prompt and queued requests timed out (429)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/native/common.sh"
@@ -17,10 +18,11 @@ minutes=${1:-30}
 port=${SOAK_PORT:-18600}
 preset=${SOAK_MODEL:-tiny}
 # Memory:BudgetBytes: what is left after the 512 MiB reserve, the model and its KV cache becomes --cache-ram:
-# about 160 MiB for tiny (26 MB file), about 256 MiB for the 0.5B shape (380 MiB file, 48 MiB of KV cache).
+# about 160 MiB for tiny (26 MB file), about 36 MiB for the 0.5B shape (380 MiB file, 48 MiB of KV cache): ten of
+# its prompt states, so that the bound is reached at the few requests a minute this machine runs it at.
 case $preset in
-  tiny) budget=$((700 << 20)) workers=3 name=soak ;;
-  qwen2.5-0.5b) budget=$((1200 << 20)) workers=2 name=soak-$preset ;;
+  tiny) budget=$((700 << 20)) workers=3 words=1900 name=soak ;;
+  qwen2.5-0.5b) budget=$((975 << 20)) workers=2 words=300 name=soak-$preset ;;
   *) die "SOAK_MODEL must be tiny or qwen2.5-0.5b" ;;
 esac
 
@@ -48,7 +50,7 @@ log "gateway pid $gateway_pid ready on port $port; output in $out"
 
 status=0
 dotnet "$root/bench/Soak/bin/Release/net10.0/Soak.dll" --url "http://127.0.0.1:$port" --gateway-pid "$gateway_pid" \
-  --minutes "$minutes" --workers "$workers" --budget-bytes "$budget" --kill-every-seconds "${SOAK_KILL_EVERY:-600}" --out "$out" || status=$?
+  --minutes "$minutes" --workers "$workers" --prompt-words "$words" --budget-bytes "$budget" --kill-every-seconds "${SOAK_KILL_EVERY:-600}" --out "$out" || status=$?
 if (( minutes >= 10 )); then
   cp "$out/soak-memory.png" "$root/docs/$name-memory.png"
   cp "$out/soak-handles.png" "$root/docs/$name-handles.png"

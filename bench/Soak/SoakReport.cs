@@ -27,7 +27,7 @@ public sealed class SoakReport(SoakSettings settings, IReadOnlyList<Sample> samp
         text.AppendLine("| --- | --- | --- | --- | --- | --- |");
         foreach (var r in Rows())
         {
-            text.AppendLine(c, $"| {r.Name} | {r.Warm} | {r.End} | {r.Change} | {r.Target} | {(r.Ok ? "ok" : "FAILED")} |");
+            text.AppendLine(c, $"| {r.Name} | {r.Warm} | {r.End} | {r.Change} | {r.Target} | {(r.Target.StartsWith("n/a", StringComparison.Ordinal) ? "-" : r.Ok ? "ok" : "FAILED")} |");
         }
 
         text.AppendLine();
@@ -142,9 +142,12 @@ public sealed class SoakReport(SoakSettings settings, IReadOnlyList<Sample> samp
         var half = life.Count / 2;
         var firstHalf = life.Take(Math.Max(1, half)).Max(s => s.ChildRssBytes) / 1048576.0;
         var secondHalf = life.Skip(half).Max(s => s.ChildRssBytes) / 1048576.0;
+        // A plateau can only be judged once the prompt cache has filled: not in a smoke run's half minute.
+        var filled = cacheRamMiB is not { } bound || secondHalf >= life.Min(s => s.ChildRssBytes) / 1048576.0 + bound * 0.8;
         rows.Add(new Row("llama-server RSS, its last life (MiB; max of 1st half, 2nd half)",
             firstHalf.ToString("F0", c), secondHalf.ToString("F0", c), Change(firstHalf, secondHalf),
-            $"2nd half within {Tolerance:P0} of 1st (plateau)", secondHalf <= firstHalf * (1 + Tolerance)));
+            filled ? $"2nd half within {Tolerance:P0} of 1st (plateau)" : "n/a: the prompt cache did not fill in this life (too short a run)",
+            !filled || secondHalf <= firstHalf * (1 + Tolerance)));
 
         var peak = samples.Max(s => s.GatewayRssBytes + s.ChildRssBytes) / 1048576.0;
         var budget = settings.BudgetBytes / 1048576.0;

@@ -37,7 +37,7 @@ public sealed partial class MemoryLimitTests
     }
 
     [Fact]
-    public async Task CgroupV1_MemoryLimits_PutTheChildInAMemoryGroup_HoldingThem()
+    public async Task CgroupV1_MemoryLimits_PutTheChildInAMemoryGroup_HoldingThem_RemovedWithTheGateway()
     {
         var settings = GatewayProcess.DefaultSettings();
         settings["Cpu__Backend"] = "CgroupV1";
@@ -57,6 +57,9 @@ public sealed partial class MemoryLimitTests
         var metrics = await gateway.Http.GetStringAsync("/metrics");
         Assert.Equal(512 * MiB, Gauge(metrics, "llmgw_child_memory_limit_bytes", "limit=\"hard\""));
         Assert.Equal(384 * MiB, Gauge(metrics, "llmgw_child_memory_limit_bytes", "limit=\"soft\""));
+
+        await gateway.DisposeAsync();
+        Assert.False(Directory.Exists(Path.Combine("/sys/fs/cgroup/memory", group.TrimStart('/'))), "the gateway left its memory group behind");
     }
 
     [Fact]
