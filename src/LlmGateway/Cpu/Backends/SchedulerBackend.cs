@@ -63,5 +63,5 @@ public sealed class SchedulerBackend(CpulimitCap? cpulimit) : ICpuBackend
     public void Dispose() => cpulimit?.Dispose();
 
     internal static IEnumerable<Enforcement> MemoryPart(CpuPlan plan) =>
-        plan.MemoryHighBytes is null && plan.MemoryMaxBytes is null ? [] : [new("memory", null, "memory limits need cgroup v2 (memory.high, memory.max)")];
+        plan.MemoryHighBytes is null && plan.MemoryMaxBytes is null ? [] : [new("memory", null, "memory limits need cgroups (v2 memory.high and memory.max, v1 memory.soft_limit_in_bytes and memory.limit_in_bytes)")];
 }
