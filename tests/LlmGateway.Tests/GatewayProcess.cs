@@ -126,6 +126,19 @@ public sealed partial class GatewayProcess : IAsyncDisposable
         throw new TimeoutException($"The gateway was not ready within {timeout}:\n{Output}");
     }
 
+    /// <summary>Polls /ready until its body satisfies <paramref name="done"/>; past the shared ceiling, fails naming what was awaited, with the gateway's output.</summary>
+    public async Task<JsonElement> WaitForStateAsync(Func<JsonElement, bool> done, string awaited)
+    {
+        try
+        {
+            return await Eventually.UntilAsync(ReadyStateAsync, done, awaited);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{Output}", e);
+        }
+    }
+
     /// <summary>The PID of the llama-server child, as /ready reports it.</summary>
     public async Task<int> ChildPidAsync() => (await ReadyStateAsync()).GetProperty("pid").GetInt32();
 

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json;
-
 namespace LlmGateway.Tests;
 
 /// <summary>A llama-server that stops answering (SIGSTOP) is found by the liveness check, killed and restarted.</summary>
@@ -25,21 +22,17 @@ public sealed class SupervisionLivenessTests
         using var hang = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var stream = FaultClient.ChatAsync(http, model, stream: true, maxTokens: 1900, hang.Token);
         var whole = FaultClient.ChatAsync(http, model, stream: false, maxTokens: 1900, hang.Token);
-        var clock = Stopwatch.StartNew();
-        while (await gateway.BusySlotsAsync() < 2 && clock.Elapsed < TimeSpan.FromSeconds(20))
-        {
-            await Task.Delay(20);
-        }
+        await Eventually.UntilAsync(gateway.BusySlotsAsync, busy => busy == 2, "both requests in llama-server's slots");
 
         Assert.Equal(0, Posix.Kill(pid, SigStop));
-        var restarting = await WaitForStateAsync(gateway, s => s.GetProperty("status").GetString() != "ready", "not ready after SIGSTOP");
+        var restarting = await gateway.WaitForStateAsync(s => s.GetProperty("status").GetString() != "ready", "not ready after SIGSTOP");
         var (streamOutcome, streamDetail) = await stream;
         var (wholeOutcome, wholeDetail) = await whole;
 
         Assert.Contains("LlamaServer:LivenessTimeoutSeconds", restarting.GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.True(streamOutcome is FaultOutcome.Aborted or FaultOutcome.RetryLater, $"stream: {streamOutcome} {streamDetail}");
         Assert.True(wholeOutcome == FaultOutcome.RetryLater, $"non-stream: {wholeOutcome} {wholeDetail}");
-        await WaitForStateAsync(gateway, _ => !Posix.IsAlive(pid), "the stopped child to be gone");
+        await gateway.WaitForStateAsync(_ => !Posix.IsAlive(pid), "the stopped child to be gone");
         await gateway.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         var after = await gateway.ReadyStateAsync();
         Assert.NotEqual(pid, after.GetProperty("pid").GetInt32());
@@ -66,22 +59,5 @@ public sealed class SupervisionLivenessTests
         Assert.Equal(1, ready.GetProperty("starts").GetInt32());
         Assert.DoesNotContain("did not answer /health", gateway.Output, StringComparison.Ordinal);
         _ = detail;
-    }
-
-    private static async Task<JsonElement> WaitForStateAsync(GatewayProcess gateway, Func<JsonElement, bool> done, string awaited)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            var state = await gateway.ReadyStateAsync();
-            if (done(state))
-            {
-                return state;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"Waited 60 s for {awaited}:\n{gateway.Output}");
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 
@@ -19,7 +18,7 @@ public sealed class SupervisionModelFileTests : IDisposable
         using var http = new HttpClient { BaseAddress = gateway.BaseUri, Timeout = TimeSpan.FromSeconds(60) };
 
         File.Move(ModelPath, ModelPath + ".away");
-        var noted = await WaitForStateAsync(gateway, s => s.GetProperty("reason").GetString() is not null, "a reason while the file is away");
+        var noted = await gateway.WaitForStateAsync(s => s.GetProperty("reason").GetString() is not null, "a reason while the file is away");
 
         Assert.Equal("ready", noted.GetProperty("status").GetString());
         Assert.Contains("was deleted after llama-server loaded it", noted.GetProperty("reason").GetString(), StringComparison.Ordinal);
@@ -27,7 +26,7 @@ public sealed class SupervisionModelFileTests : IDisposable
         Assert.Contains("was deleted after llama-server loaded it", gateway.Output, StringComparison.Ordinal);
 
         File.Move(ModelPath + ".away", ModelPath);
-        await WaitForStateAsync(gateway, s => s.GetProperty("reason").ValueKind == JsonValueKind.Null, "the reason to clear once the file is back");
+        await gateway.WaitForStateAsync(s => s.GetProperty("reason").ValueKind == JsonValueKind.Null, "the reason to clear once the file is back");
         Assert.Equal(1, (await gateway.ReadyStateAsync()).GetProperty("starts").GetInt32());
         Assert.False(gateway.HasExited);
     }
@@ -42,7 +41,7 @@ public sealed class SupervisionModelFileTests : IDisposable
         await File.WriteAllBytesAsync(ModelPath, new byte[4096]); // not a GGUF file
         Assert.Equal(0, Posix.Kill(await gateway.ChildPidAsync(), Posix.SigKill)); // its next start loads the garbage
 
-        var failed = await WaitForStateAsync(gateway, s => s.GetProperty("status").GetString() == "failed", "the crash loop to be declared");
+        var failed = await gateway.WaitForStateAsync(s => s.GetProperty("status").GetString() == "failed", "the crash loop to be declared");
         var reason = failed.GetProperty("reason").GetString()!;
         Assert.Contains($"the model file {ModelPath} is not usable", reason, StringComparison.Ordinal);
         Assert.Contains("LlamaServer:MaxCrashes", reason, StringComparison.Ordinal);
@@ -82,22 +81,5 @@ public sealed class SupervisionModelFileTests : IDisposable
         var line = (await response.Content.ReadAsStringAsync()).Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal) || l.StartsWith(name + "{", StringComparison.Ordinal));
         var sample = line.Contains('{', StringComparison.Ordinal) ? line[(line.LastIndexOf('}') + 1)..].Trim() : line[name.Length..].Trim();
         return double.Parse(sample.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture); // a timestamp may follow
-    }
-
-    private static async Task<JsonElement> WaitForStateAsync(GatewayProcess gateway, Func<JsonElement, bool> done, string awaited)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            var state = await gateway.ReadyStateAsync();
-            if (done(state))
-            {
-                return state;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"Waited 60 s for {awaited}:\n{gateway.Output}");
     }
 }
