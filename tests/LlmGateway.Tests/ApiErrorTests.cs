@@ -25,6 +25,7 @@ public sealed class ApiErrorTests(ApiGateways gateways)
     [InlineData($$"""{"messages":{{Hello}},"max_tokens":"ten"}""", 400, "max_tokens", "invalid_type")]
     [InlineData($$"""{"messages":{{Hello}},"max_tokens":0}""", 400, "max_tokens", "invalid_value")]
     [InlineData($$"""{"messages":{{Hello}},"temperature":2.5}""", 400, "temperature", "invalid_value")]
+    [InlineData($$"""{"messages":{{Hello}},"max_tokens":2049}""", 400, "max_tokens", "invalid_value")]
     [InlineData($$"""{"messages":{{Hello}},"n":2}""", 400, "n", "unsupported_value")]
     [InlineData("""{"messages":[{"role":"user","content":"hi"},{"role":"robot","content":"hi"}]}""", 400, "messages[1].role", "invalid_value")]
     [InlineData($$"""{"messages":{{Hello}},"messages":{{Hello}}}""", 400, null, "invalid_json")]

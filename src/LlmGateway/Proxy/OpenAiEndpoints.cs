@@ -53,7 +53,8 @@ public static class OpenAiEndpoints
                 return;
             }
 
-            var (request, error) = await OpenAiRequest.ReadAsync(context.Request, operation, options.Value.MaxRequestBodyBytes, model, ct);
+            var slotContext = server.Value.ContextSize / server.Value.Parallel;
+            var (request, error) = await OpenAiRequest.ReadAsync(context.Request, operation, options.Value.MaxRequestBodyBytes, slotContext, model, ct);
             if (error is not null)
             {
                 await error.ExecuteAsync(context);

@@ -24,8 +24,9 @@ public sealed record OpenAiRequest(byte[] Body, bool Stream)
     private static readonly JsonDocumentOptions Parsing = new() { MaxDepth = 64, AllowDuplicateProperties = false };
 
     /// <summary>Reads and validates the body; on failure the result is the OpenAI-shaped error to return.</summary>
+    /// <param name="slotContext">The tokens one request's context holds: no max_tokens above it can be honoured.</param>
     public static async Task<(OpenAiRequest? Request, IResult? Error)> ReadAsync(
-        HttpRequest http, OpenAiOperation operation, long limit, ServedModel model, CancellationToken ct)
+        HttpRequest http, OpenAiOperation operation, long limit, int slotContext, ServedModel model, CancellationToken ct)
     {
         if (http.ContentLength > limit)
         {
@@ -72,7 +73,7 @@ public sealed record OpenAiRequest(byte[] Body, bool Stream)
                 return (null, OpenAiError.BadRequest("The request body must be a JSON object."));
             }
 
-            if (RequestShapes.For(operation).Check(json, "") is { } problem)
+            if ((RequestShapes.For(operation).Check(json, "") ?? CheckBudget(json, slotContext)) is { } problem)
             {
                 return (null, problem.ToResult());
             }
@@ -84,6 +85,25 @@ public sealed record OpenAiRequest(byte[] Body, bool Stream)
 
             return (new OpenAiRequest(body, ObjectShape.Member(json, "stream")?.ValueKind == JsonValueKind.True), null);
         }
+    }
+
+    /// <summary>
+    /// A generation budget larger than a slot's context, refused as OpenAI refuses one larger than the model's. llama-server
+    /// would take it as "until the context is full", and a non-streamed answer could then outlast Proxy:IdleTimeoutSeconds.
+    /// </summary>
+    private static RequestProblem? CheckBudget(JsonElement json, int slotContext)
+    {
+        foreach (var name in (string[])["max_tokens", "max_completion_tokens"])
+        {
+            if (ObjectShape.Member(json, name) is { } n && n.GetInt64() > slotContext)
+            {
+                return new RequestProblem(name,
+                    $"'{name}' is too large: a request's context holds {slotContext} tokens here, prompt included (LlamaServer:ContextSize / LlamaServer:Parallel).",
+                    "invalid_value");
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The whole body, or null as soon as it passes the limit (a missing Content-Length must not bypass it).</summary>

@@ -237,7 +237,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
                 .GroupBy(t => t.Key[..t.Key.LastIndexOf(' ')])
                 .OrderBy(g => g.Key, StringComparer.Ordinal);
             text.AppendLine();
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {(prefix == "/v1/" ? "Endpoint" : "Mutation")} | 2xx | 4xx | 5xx | none |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {(prefix == "/v1/" ? "Endpoint" : "Mutation")} | 2xx | 4xx | 5xx | no answer |");
             text.AppendLine("|---|---:|---:|---:|---:|");
             foreach (var g in rows)
             {
