@@ -101,7 +101,7 @@ class Gateway:
 
 def short_request(port, i):
     """About 100 prompt tokens (distinct, uncached), 32 tokens out."""
-    words = " ".join(f"host{i}-{k}" for k in range(30))
+    words = " ".join(f"host{i}-{k}" for k in range(9))
     body = {"messages": [{"role": "user", "content": f"Event {i}: sshd accepted login from {words}. Suspicious?"}],
             "max_tokens": 32, "ignore_eos": True, "cache_prompt": False, "temperature": 0}
     t0 = time.monotonic()
@@ -176,6 +176,8 @@ def pct(x):
 
 def report(path):
     rows = [json.loads(l) for l in open(path) if l.strip()]
+    print(f"Prompt: {rows[0]['prompt_tokens']} tokens with the chat template; {rows[0]['n']} requests per phase.")
+    print()
     print("| variant | load, quiet | load, busy | busy / quiet (target <= 2x) | short request p50, quiet | p50, busy | busy / quiet (target <= 3x) | foreground loss, service idle (target ~0) | foreground loss, requests running (target <= 35 %) | llama-server CPU, requests running |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
