@@ -22,7 +22,7 @@ public sealed class CpuSamplerTests
         var idle = await CpuAsync(gateway);
 
         using var generating = new CancellationTokenSource();
-        var body = JsonContent.Create(new { messages = new[] { new { role = "user", content = "Count." } }, max_tokens = 3000, ignore_eos = true });
+        var body = JsonContent.Create(new { messages = new[] { new { role = "user", content = "Count." } }, max_tokens = 1900, ignore_eos = true });
         var request = gateway.Http.PostAsync("/v1/chat/completions", body, generating.Token);
         await Task.Delay(TimeSpan.FromSeconds(0.5));
         var (before, since) = (ProcStat.CpuSeconds(pid), DateTime.UtcNow);
@@ -30,7 +30,15 @@ public sealed class CpuSamplerTests
         var busy = await CpuAsync(gateway);
         var kernelPercent = 100 * (ProcStat.CpuSeconds(pid) - before) / (DateTime.UtcNow - since).TotalSeconds / Environment.ProcessorCount;
         await generating.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
+        try
+        {
+            using var answer = await request; // a fast machine may finish before the cancel: then it must have succeeded
+            answer.EnsureSuccessStatusCode();
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
 
         var sampled = busy.GetProperty("child_percent");
         Assert.Equal(pid, busy.GetProperty("child_pid").GetInt32());

@@ -52,7 +52,7 @@ public sealed class SlowClientTests
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
         await socket.ConnectAsync(gateway.Host, gateway.Port, ct);
-        var body = JsonSerializer.Serialize(new { model, messages = new[] { new { role = "user", content = "Tell a long story." } }, max_tokens = 3000, stream = true });
+        var body = JsonSerializer.Serialize(new { model, messages = new[] { new { role = "user", content = "Tell a long story." } }, max_tokens = 2000, stream = true });
         var request = $"POST /v1/chat/completions HTTP/1.1\r\nHost: {gateway.Authority}\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}";
         await socket.SendAsync(Encoding.UTF8.GetBytes(request), ct);
         var one = new byte[1];

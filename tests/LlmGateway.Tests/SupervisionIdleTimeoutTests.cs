@@ -11,26 +11,27 @@ public sealed class SupervisionIdleTimeoutTests
     public async Task NonStreaming_LongerThanTheIdleTimeout_IsNotCut_WhileLlamaServerWorks()
     {
         var settings = GatewayProcess.DefaultSettings();
-        settings["Proxy__IdleTimeoutSeconds"] = "0.3";
+        // Short, but not so short that a loaded host's scheduling delays (the sampler's thread waiting to run) are a hang.
+        settings["Proxy__IdleTimeoutSeconds"] = "1";
         settings["LlamaServer__ContextSize"] = "4096";
         await using var gateway = await GatewayProcess.StartAsync(settings);
 
-        // A non-streamed answer says nothing until it is complete: 1,000 tokens take seconds on any machine this
+        // A non-streamed answer says nothing until it is complete: 3,000 tokens take seconds on any machine this
         // runs on, all of it silence, and all of it work. On a loaded host it takes much longer: the client waits
         // as long as it must (the gateway's 60 s default client timeout would be an assertion on speed).
         using var patient = new HttpClient { BaseAddress = gateway.BaseUri, Timeout = Eventually.Ceiling * 5 };
         using var response = await patient.PostAsJsonAsync("/v1/chat/completions", new
         {
             messages = new[] { new { role = "user", content = "Count." } },
-            max_tokens = 1000,
+            max_tokens = 3000,
             ignore_eos = true,
         });
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var answer = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal(1000, answer.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+        Assert.Equal(3000, answer.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
         // The precondition that makes this test mean something, in llama-server's own measure.
-        Assert.True(answer.GetProperty("timings").GetProperty("predicted_ms").GetDouble() > 300, "The generation was quicker than the idle timeout.");
+        Assert.True(answer.GetProperty("timings").GetProperty("predicted_ms").GetDouble() > 1000, "The generation was quicker than the idle timeout.");
     }
 
     [Fact]
@@ -44,7 +45,7 @@ public sealed class SupervisionIdleTimeoutTests
         var request = gateway.Http.PostAsJsonAsync("/v1/chat/completions", new
         {
             messages = new[] { new { role = "user", content = "Count." } },
-            max_tokens = 100_000,
+            max_tokens = 1900, // a slot's context is 2,048 tokens: more is a 400
             ignore_eos = true,
         });
         await Eventually.UntilAsync(gateway.BusySlotsAsync, busy => busy == 1, "llama-server to take the request");
