@@ -25,6 +25,7 @@ public sealed partial class StartupValidationTests
     [InlineData("Model__Path", "", "Model:Path is not set")]
     [InlineData("CpuSampler__IntervalMilliseconds", "5", "CpuSampler:IntervalMilliseconds must be 10 to 10000")]
     [InlineData("CpuSampler__IdleIntervalMilliseconds", "70000", "CpuSampler:IdleIntervalMilliseconds must be 10 to 60000")]
+    [InlineData("Cpu__LatencyBudgetMilliseconds", "-5", "Cpu:LatencyBudgetMilliseconds must be -1 (strict yield), 0 or a wait up to 3600000")]
     public async Task BadSetting_StopsStartUp_NamingTheSetting(string key, string value, string message)
     {
         var settings = GatewayProcess.DefaultSettings();
