@@ -74,7 +74,8 @@ public sealed class CpuGovernanceTests
         AssertAllIdle(pid);
         Assert.Equal("1", Read("cpu", ProcStat.Cgroup(pid, "cpu"), "cpu.idle"));
 
-        // Threads made later (the compute pool) inherit it: checked too when the host lets llama-server load in time.
+        // Threads made later (the compute pool, made while the model loads) inherit it: checked too when the host lets
+        // llama-server load in time. No request: under strict yield a busy host may starve it, by design.
         var ready = await gateway.Http.GetAsync("/ready");
         for (var i = 0; i < 40 && ready.StatusCode != HttpStatusCode.OK; i++)
         {
@@ -84,8 +85,6 @@ public sealed class CpuGovernanceTests
 
         if (ready.StatusCode == HttpStatusCode.OK)
         {
-            var answer = await gateway.Http.PostAsJsonAsync("/v1/chat/completions", new { messages = new[] { new { role = "user", content = "Hi" } }, max_tokens = 8 });
-            answer.EnsureSuccessStatusCode();
             AssertAllIdle(pid);
         }
     }
