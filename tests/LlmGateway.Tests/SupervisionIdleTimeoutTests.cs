@@ -15,22 +15,25 @@ public sealed class SupervisionIdleTimeoutTests
         // suite, a 1 s window without a progress sample was seen once.
         settings["Proxy__IdleTimeoutSeconds"] = "3";
         settings["LlamaServer__ContextSize"] = "4096"; // the tiny model's training context: llama-server caps at it
+        // One compute thread: two on two cores beside a CPU hog spin at ggml's barrier whenever one is preempted, and
+        // decode 100x slower (seen: 2,453 tokens in 9 minutes), which would test the host, not the timeout.
+        (settings["Cpu__Threads"], settings["Cpu__ThreadsBatch"]) = ("1", "1");
         await using var gateway = await GatewayProcess.StartAsync(settings);
 
-        // A non-streamed answer says nothing until it is complete: 4,000 tokens take seconds on any machine this
+        // A non-streamed answer says nothing until it is complete: 2,000 tokens take seconds on any machine this
         // runs on, all of it silence, and all of it work. On a loaded host it takes much longer: the client waits
         // as long as it must (the gateway's 60 s default client timeout would be an assertion on speed).
         using var patient = new HttpClient { BaseAddress = gateway.BaseUri, Timeout = Eventually.Ceiling * 5 };
         using var response = await patient.PostAsJsonAsync("/v1/chat/completions", new
         {
             messages = new[] { new { role = "user", content = "Count." } },
-            max_tokens = 4000,
+            max_tokens = 2000,
             ignore_eos = true,
         });
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var answer = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal(4000, answer.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+        Assert.Equal(2000, answer.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
         // The precondition that makes this test mean something, in llama-server's own measure.
         Assert.True(answer.GetProperty("timings").GetProperty("predicted_ms").GetDouble() > 3000, "The generation was quicker than the idle timeout.");
     }
