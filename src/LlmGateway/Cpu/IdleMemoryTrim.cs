@@ -43,5 +43,6 @@ public sealed class IdleMemoryTrim(TimeProvider time, Action? collect = null)
     {
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        FilePageTrim.Run();
     }
 }

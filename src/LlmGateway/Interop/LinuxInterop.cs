@@ -2,7 +2,8 @@ using System.Runtime.InteropServices;
 
 namespace LlmGateway.Interop;
 
-/// <summary>libc's scheduling calls, for confining a child and changing its priority while it runs. Called only on Linux.</summary>
+/// <summary>libc's scheduling and memory calls: confining a child, changing its priority while it runs, and returning the
+/// gateway's own idle pages. Called only on Linux.</summary>
 internal static partial class LinuxInterop
 {
     public const int SchedOther = 0;
@@ -20,4 +21,11 @@ internal static partial class LinuxInterop
     /// <param name="mask">A cpu_set_t: one bit per CPU, in 64-bit words.</param>
     [LibraryImport("libc", EntryPoint = "sched_setaffinity", SetLastError = true)]
     public static partial int SchedSetAffinity(int tid, nuint size, ulong[] mask);
+
+    /// <summary>madvise's advice to reclaim a range's pages now (Linux 5.4): clean file pages are dropped, to be read again on
+    /// the next touch; pages that are shared with another process or need swap are left as they are.</summary>
+    public const int MadvPageout = 21;
+
+    [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    public static partial int Madvise(nint address, nuint length, int advice);
 }

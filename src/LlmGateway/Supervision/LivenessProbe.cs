@@ -26,8 +26,7 @@ internal sealed class LivenessProbe(TimeSpan interval, TimeSpan timeout, TimePro
                 continue;
             }
 
-            // One failed probe is not enough: a pooled connection closed by llama-server's keep-alive timeout
-            // fails at once, and the next probe on a new connection succeeds.
+            // One failed probe is not enough: the child is declared hung only after the timeout without an answer.
             var silent = time.GetElapsedTime(lastAnswer);
             if (silent >= timeout)
             {

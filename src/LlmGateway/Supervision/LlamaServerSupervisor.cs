@@ -280,7 +280,7 @@ public sealed partial class LlamaServerSupervisor(
             }
         }
 
-        return probe.WaitUntilHungAsync(async (timeout, token) => await HealthAsync(endpoint, token, timeout) == 200, CheckModelFile, ct);
+        return probe.WaitUntilHungAsync(async (timeout, token) => await HealthProbe.StatusAsync(endpoint.SocketPath, timeout, token) == 200, CheckModelFile, ct);
     }
 
     private static void KillHard(int pid)
