@@ -176,15 +176,17 @@ public sealed partial class CpuGovernor : IChildPriority, IDisposable
     {
         foreach (var (kind, create) in Candidates())
         {
-            var backend = create();
+            ICpuBackend? backend = null;
             try
             {
+                // Inside the try: a backend of another operating system refuses in its constructor.
+                backend = create();
                 backend.Prepare(Plan);
                 return (backend, kind);
             }
             catch (CpuBackendUnavailableException e)
             {
-                backend.Dispose();
+                backend?.Dispose();
                 _refused.Add(new Refusal(kind, e.Message));
                 if (_options.Backend != CpuBackendKind.Auto)
                 {

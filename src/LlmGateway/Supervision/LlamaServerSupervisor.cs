@@ -16,7 +16,7 @@ namespace LlmGateway.Supervision;
 /// <remarks>
 /// The child runs under native/launcher's llmgw-launch when it is available: the launcher holds a pipe
 /// from the gateway and kills llama-server when that pipe closes, which the kernel does however the
-/// gateway dies (even SIGKILL). Restarts back off exponentially; a crash loop stops them with the reason.
+/// gateway dies (even SIGKILL). Restarts back off exponentially; a crash loop stops them with the reason (<see cref="RestartPolicy"/>).
 /// </remarks>
 public sealed partial class LlamaServerSupervisor(
     LlamaServerConnection connection,
@@ -36,7 +36,7 @@ public sealed partial class LlamaServerSupervisor(
     private readonly LlamaServerOptions _options = options.Value;
     private readonly ILogger _logger = loggers.CreateLogger<LlamaServerSupervisor>();
     private readonly ILogger _childLogger = loggers.CreateLogger("LlmGateway.LlamaServer");
-    private readonly List<DateTimeOffset> _crashes = [];
+    private readonly RestartPolicy _restarts = new(options.Value, time);
     private readonly ModelFileWatch _modelFile = new(model.Path, TimeSpan.FromSeconds(options.Value.ModelWatchIntervalSeconds), time);
     private int _starts;
 
@@ -65,7 +65,7 @@ public sealed partial class LlamaServerSupervisor(
             {
                 ShouldHandle = new PredicateBuilder().Handle<ChildExitedException>(),
                 MaxRetryAttempts = int.MaxValue,
-                DelayGenerator = _ => ValueTask.FromResult<TimeSpan?>(RestartDelay()),
+                DelayGenerator = _ => ValueTask.FromResult<TimeSpan?>(_restarts.NextDelay),
                 OnRetry = args =>
                 {
                     LogRestarting(_logger, args.RetryDelay.TotalSeconds, args.Outcome.Exception?.Message);
@@ -90,7 +90,7 @@ public sealed partial class LlamaServerSupervisor(
                     Fail(reason, e.LastLines);
                     await _modelFile.WaitUntilReplacedAsync(p => Fail($"{p}. {e.Message}", e.LastLines), stoppingToken);
                     LogModelReplaced(_logger, _modelFile.Path);
-                    _crashes.Clear();
+                    _restarts.Reset();
                 }
             }
         }
@@ -111,7 +111,7 @@ public sealed partial class LlamaServerSupervisor(
             Path.Combine(directory.FullName, "llama.sock"), Convert.ToHexString(RandomNumberGenerator.GetBytes(24)), generation);
         await File.WriteAllTextAsync(endpoint.ApiKeyFile, endpoint.ApiKey, stoppingToken);
         var tail = new OutputTail(_options.OutputLinesKept);
-        var progress = new Progress(time, childProgress);
+        var progress = new StartProgress(TimeSpan.FromSeconds(_options.StartTimeoutSeconds), time, childProgress);
         var pid = 0;
         Publish(ChildStatus.Starting, null, null, tail, endpoint);
         Confinement confinement;
@@ -155,12 +155,11 @@ public sealed partial class LlamaServerSupervisor(
             .WithValidation(CommandResultValidation.None);
 
         // Stopping asks politely (SIGINT, which the launcher forwards); the kill follows after StopTimeout.
-        using var forceful = new CancellationTokenSource();
-        await using var stopRegistration = stoppingToken.Register(() => forceful.CancelAfter(TimeSpan.FromSeconds(_options.StopTimeoutSeconds)));
+        using var stop = new StopEscalation(TimeSpan.FromSeconds(_options.StopTimeoutSeconds), time, stoppingToken);
         var started = time.GetTimestamp();
         try
         {
-            var run = command.ExecuteAsync(forceful.Token, stoppingToken);
+            var run = command.ExecuteAsync(stop.Forceful, stoppingToken);
             if (OperatingSystem.IsWindows())
             {
                 _job?.Assign(run.ProcessId);
@@ -178,7 +177,7 @@ public sealed partial class LlamaServerSupervisor(
             var notReady = await WaitUntilReadyAsync(run.Task, endpoint, progress, stoppingToken);
             if (notReady is not null)
             {
-                forceful.Cancel();
+                stop.KillNow();
                 await Swallow(run.Task);
                 throw Crashed($"llama-server did not start: {notReady}", tail);
             }
@@ -201,7 +200,7 @@ public sealed partial class LlamaServerSupervisor(
                 }
                 else
                 {
-                    forceful.Cancel(); // no PID known: kill what was started; the launcher's child dies with it
+                    stop.KillNow(); // no PID known: kill what was started; the launcher's child dies with it
                 }
 
                 await Swallow(run.Task);
@@ -221,10 +220,8 @@ public sealed partial class LlamaServerSupervisor(
     }
 
     /// <summary>Polls /health until 200; null when ready, else why not.</summary>
-    private async Task<string?> WaitUntilReadyAsync(Task<CommandResult> run, LlamaServerEndpoint endpoint, Progress progress, CancellationToken ct)
+    private async Task<string?> WaitUntilReadyAsync(Task<CommandResult> run, LlamaServerEndpoint endpoint, StartProgress progress, CancellationToken ct)
     {
-        var lastStatus = 0;
-        var noProgressLimit = TimeSpan.FromSeconds(_options.StartTimeoutSeconds);
         while (true)
         {
             ct.ThrowIfCancellationRequested();
@@ -239,15 +236,10 @@ public sealed partial class LlamaServerSupervisor(
                 return null;
             }
 
-            if (status != lastStatus)
+            progress.HealthAnswered(status);
+            if (progress.Stalled)
             {
-                lastStatus = status;
-                progress.Mark();
-            }
-
-            if (progress.Idle > noProgressLimit)
-            {
-                return $"no progress for {noProgressLimit.TotalSeconds:F0} s (LlamaServer:StartTimeoutSeconds)";
+                return $"no progress for {progress.Limit.TotalSeconds:F0} s (LlamaServer:StartTimeoutSeconds)";
             }
 
             await Task.WhenAny(run, Task.Delay(TimeSpan.FromMilliseconds(100), time, ct));
@@ -312,25 +304,16 @@ public sealed partial class LlamaServerSupervisor(
         }
     }
 
-    private TimeSpan RestartDelay()
-    {
-        var recent = _crashes.Count;
-        var seconds = Math.Min(_options.MaxRestartDelaySeconds, _options.RestartDelaySeconds * Math.Pow(2, Math.Max(0, recent - 1)));
-        return TimeSpan.FromSeconds(seconds);
-    }
-
     /// <summary>Records a crash; past MaxCrashes within the window the loop is declared and restarts stop.</summary>
     private Exception Crashed(string reason, OutputTail tail)
     {
-        var now = time.GetUtcNow();
-        _crashes.Add(now);
-        _crashes.RemoveAll(t => now - t > TimeSpan.FromSeconds(_options.CrashWindowSeconds));
+        var verdict = _restarts.Crashed();
         var lines = tail.Snapshot();
         LogCrashed(_logger, reason, string.Join('\n', lines.TakeLast(10)));
-        if (_crashes.Count >= _options.MaxCrashes)
+        if (verdict == CrashVerdict.CrashLoop)
         {
             return new CrashLoopException(
-                $"{reason}; {_crashes.Count} failures within {_options.CrashWindowSeconds:F0} s (LlamaServer:MaxCrashes), so it is not restarted again", lines);
+                $"{reason}; {_restarts.RecentCrashes} failures within {_options.CrashWindowSeconds:F0} s (LlamaServer:MaxCrashes), so it is not restarted again", lines);
         }
 
         Publish(ChildStatus.Restarting, reason, null, tail, null);
@@ -338,12 +321,12 @@ public sealed partial class LlamaServerSupervisor(
     }
 
     private void Publish(ChildStatus status, string? reason, int? pid, OutputTail tail, LlamaServerEndpoint? endpoint) =>
-        connection.Publish(new ChildState(status, reason, pid, _starts, _crashes.Count, tail.Snapshot()), endpoint);
+        connection.Publish(new ChildState(status, reason, pid, _starts, _restarts.RecentCrashes, tail.Snapshot()), endpoint);
 
     private void Fail(string reason, IReadOnlyList<string> lines)
     {
         LogFailed(_logger, reason);
-        connection.Publish(new ChildState(ChildStatus.Failed, reason, null, _starts, _crashes.Count, lines), null);
+        connection.Publish(new ChildState(ChildStatus.Failed, reason, null, _starts, _restarts.RecentCrashes, lines), null);
     }
 
     /// <summary>The launcher's stdin: kept open and silent for the child's whole life; its EOF means the gateway died.</summary>
@@ -408,17 +391,6 @@ public sealed partial class LlamaServerSupervisor(
         {
             // Held or not ours; the system cleans its temporary directory in time.
         }
-    }
-
-    /// <summary>When the child last showed a sign of life while loading: a line, a health change, or CPU time spent.</summary>
-    /// <remarks>A start on a busy machine that waits for CPU but gets some is slow, not failed.</remarks>
-    private sealed class Progress(TimeProvider time, ChildProgress child)
-    {
-        private long _last = time.GetTimestamp();
-
-        public TimeSpan Idle => time.GetElapsedTime(Math.Max(Interlocked.Read(ref _last), child.LastWork ?? long.MinValue));
-
-        public void Mark() => Interlocked.Exchange(ref _last, time.GetTimestamp());
     }
 
     private sealed class ChildExitedException(string message) : Exception(message);

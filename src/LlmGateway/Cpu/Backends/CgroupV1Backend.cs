@@ -12,7 +12,7 @@ namespace LlmGateway.Cpu.Backends;
 /// v2's memory.high) and memory.limit_in_bytes (the OOM killer above it); a memory hierarchy that cannot be
 /// used leaves memory unenforced rather than refusing the CPU confinement.
 /// </remarks>
-public sealed class CgroupV1Backend(string root) : ICpuBackend
+public sealed class CgroupV1Backend(string root, string procSelfCgroup = "/proc/self/cgroup") : ICpuBackend
 {
     private readonly string _name = $"llmgw-{Environment.ProcessId}";
     private string? _cpu;
@@ -222,7 +222,7 @@ public sealed class CgroupV1Backend(string root) : ICpuBackend
     {
         var hierarchy = Hierarchy(controller);
         // Beside the gateway's own group when that is visible here, else at the top of the hierarchy.
-        var own = CgroupFiles.OwnPath(controller)?.TrimStart('/');
+        var own = CgroupFiles.OwnPath(controller, procSelfCgroup)?.TrimStart('/');
         var parent = own is { Length: > 0 } && Directory.Exists(Path.Combine(hierarchy, own)) ? Path.Combine(hierarchy, own) : hierarchy;
         CgroupFiles.SweepStale(parent, Environment.ProcessId);
         var group = Path.Combine(parent, _name);
