@@ -25,10 +25,10 @@ public sealed class CpuSamplerTests
         await using var _ = gateway;
         var pid = await gateway.ChildPidAsync();
 
-        // Idle: the window fills (an idle sample counts as the fast samples it stands for) and llama-server uses next to nothing.
-        var idle = await Eventually.UntilAsync(() => CpuAsync(gateway), c => Child(c).GetProperty("samples").GetInt32() >= 20,
-            "the sampler to fill its 2 s window of 100 ms samples while idle");
-        Assert.True(Child(idle).GetProperty("p99").GetDouble() < 10, $"idle: {idle}");
+        // Idle: once the window holds only time after loading and warm-up (an idle sample counts as the fast samples it
+        // stands for), the sampler sees llama-server use next to nothing.
+        await Eventually.UntilAsync(() => CpuAsync(gateway), c => Child(c).GetProperty("samples").GetInt32() >= 20 && Child(c).GetProperty("p99").GetDouble() < 10,
+            "a full 2 s window in which the loaded, idle llama-server stays below 10 % of the machine");
 
         await using var load = await LlamaLoad.StartAsync(gateway);
         var kernelBefore = ProcStat.CpuSeconds(pid);
