@@ -13,13 +13,6 @@ internal static class ProcStat
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
-    /// <summary>The process's state letter from /proc/PID/stat: R running, S sleeping, T stopped (SIGSTOP), Z zombie ...</summary>
-    public static char State(int pid)
-    {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        return stat[stat.LastIndexOf(')') + 2];
-    }
-
     /// <summary>True once every thread of the process is stopped (state T, as after SIGSTOP): from then on it accrues no CPU time.</summary>
     public static bool AllThreadsStopped(int pid) =>
         Directory.GetDirectories($"/proc/{pid}/task").All(t =>
