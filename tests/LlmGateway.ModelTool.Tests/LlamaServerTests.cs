@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using LlmGateway.Tests;
 
@@ -15,8 +14,8 @@ public sealed class LlamaServerTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var port = FreePort();
-        _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        var port = FreePort.Loopback();
+        _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = Eventually.Ceiling };
         var start = new ProcessStartInfo(TestEnvironment.LlamaServer)
         {
             ArgumentList = { "--model", TestEnvironment.TinyModel, "--host", "127.0.0.1", "--port", $"{port}", "--ctx-size", "1024", "--threads", "1", "--no-webui" },
@@ -27,26 +26,21 @@ public sealed class LlamaServerTests : IAsyncLifetime
         _server.BeginErrorReadLine();
         _server.BeginOutputReadLine();
 
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+        await Eventually.UntilAsync(HealthAsync, status => status == HttpStatusCode.OK, "llama-server's /health to answer 200");
+    }
+
+    private async Task<HttpStatusCode?> HealthAsync()
+    {
+        Assert.False(_server!.HasExited, $"llama-server exited with {(_server.HasExited ? _server.ExitCode : 0)} while loading the model");
+        try
         {
-            Assert.False(_server.HasExited, $"llama-server exited with {(_server.HasExited ? _server.ExitCode : 0)} while loading the model");
-            try
-            {
-                if ((await _http.GetAsync("/health")).StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            await Task.Delay(50);
+            using var response = await _http.GetAsync("/health");
+            return response.StatusCode;
         }
-
-        throw new TimeoutException("llama-server did not become healthy within 60 s");
+        catch (HttpRequestException)
+        {
+            return null; // not listening yet
+        }
     }
 
     public Task DisposeAsync()
@@ -86,12 +80,5 @@ public sealed class LlamaServerTests : IAsyncLifetime
         response.EnsureSuccessStatusCode();
         var prompt = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("prompt").GetString();
         Assert.Equal("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", prompt);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

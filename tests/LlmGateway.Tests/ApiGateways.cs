@@ -1,5 +1,4 @@
 using System.ClientModel;
-using System.ClientModel.Primitives;
 using System.Globalization;
 using System.Net.Http.Headers;
 using OpenAI;
@@ -10,7 +9,7 @@ namespace LlmGateway.Tests;
 /// <summary>The three gateways the API and admission tests share, started together once for the whole collection.</summary>
 /// <remarks>
 /// Each gateway carries the settings of several tests, so that the collection costs three starts, not one per setting.
-/// The collection's classes run one after another: the timing tests are not disturbed by each other's generations.
+/// The collection's classes run one after another, so no test's generation holds another's one-slot gateway.
 /// The class is both the collection's definition and its fixture.
 /// </remarks>
 [CollectionDefinition(Name)]
@@ -92,31 +91,14 @@ public sealed class ApiGateways : ICollectionFixture<ApiGateways>, IAsyncLifetim
         }
     }
 
-    /// <summary>
-    /// SDK options for <paramref name="gateway"/> with retries off: the SDK retries 429 and 5xx by itself,
-    /// which would hide exactly the answers these tests look for.
-    /// </summary>
-    public static OpenAIClientOptions Options(GatewayProcess gateway, HttpClient? transport = null)
-    {
-        var options = new OpenAIClientOptions
-        {
-            Endpoint = new Uri(gateway.BaseUri, "/v1"),
-            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-            NetworkTimeout = TimeSpan.FromSeconds(60),
-        };
-        if (transport is not null)
-        {
-            options.Transport = new HttpClientPipelineTransport(transport);
-        }
-
-        return options;
-    }
+    /// <summary>SDK options for <paramref name="gateway"/> with retries off (<see cref="OpenAiOptions"/> says why).</summary>
+    public static OpenAIClientOptions Options(GatewayProcess gateway, HttpClient? transport = null) => OpenAiOptions.NoRetries(gateway, transport);
 
     public ChatClient Chat(GatewayProcess gateway, string? model = null, string key = ApiKey, HttpClient? transport = null) =>
         new(model ?? ModelId, new ApiKeyCredential(key), Options(gateway, transport));
 
     /// <summary>A client of <see cref="Main"/> with no Authorization header.</summary>
-    public HttpClient AnonymousHttp() => new() { BaseAddress = Main.BaseUri, Timeout = TimeSpan.FromSeconds(60) };
+    public HttpClient AnonymousHttp() => new() { BaseAddress = Main.BaseUri, Timeout = Eventually.Ceiling };
 
     /// <summary>Options for an answer of exactly <paramref name="tokens"/> tokens.</summary>
     /// <remarks>
@@ -132,14 +114,5 @@ public sealed class ApiGateways : ICollectionFixture<ApiGateways>, IAsyncLifetim
         return options;
     }
 
-    private static Dictionary<string, string?> Settings(Dictionary<string, string?> overrides)
-    {
-        var settings = GatewayProcess.DefaultSettings();
-        foreach (var (key, value) in overrides)
-        {
-            settings[key] = value;
-        }
-
-        return settings;
-    }
+    private static Dictionary<string, string?> Settings(Dictionary<string, string?> overrides) => GatewayProcess.Settings(overrides);
 }

@@ -1,5 +1,4 @@
 using System.ClientModel;
-using OpenAI;
 using OpenAI.Chat;
 
 namespace LlmGateway.Tests;
@@ -7,7 +6,7 @@ namespace LlmGateway.Tests;
 public sealed class ChatCompletionTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
 {
     private ChatClient Chat(string model = "synthetic-tiny-q8_0-random-weights") =>
-        new(model, new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(fixture.Gateway.BaseUri, "/v1") });
+        new(model, new ApiKeyCredential("unused"), OpenAiOptions.NoRetries(fixture.Gateway));
 
     [Fact]
     public async Task NonStreaming_ReturnsAnAssistantMessageAndUsage()

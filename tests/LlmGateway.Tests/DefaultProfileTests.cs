@@ -1,10 +1,11 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 
 namespace LlmGateway.Tests;
 
 /// <summary>The default profile, Invisible, end to end: it yields while nothing waits, and never starves.</summary>
+[Collection(MachineAlone.Name)]
 public sealed class DefaultProfileTests
 {
     [Fact]
@@ -18,21 +19,12 @@ public sealed class DefaultProfileTests
         await Eventually.UntilAsync(() => Priority(gateway), p => p == "idle", "llama-server to yield once loaded");
         Assert.Equal("1", File.ReadAllText(Path.Combine(group, "cpu.idle")).Trim());
 
-        using var client = new CancellationTokenSource();
-        var generation = Generate(gateway, client.Token);
-        await Eventually.UntilAsync(() => Priority(gateway), p => p == "normal", "a request running past Cpu:LatencyBudgetMilliseconds to lift the priority");
-        Assert.Equal("0", File.ReadAllText(Path.Combine(group, "cpu.idle")).Trim());
-        Assert.Contains("llmgw_child_priority_idle{", await gateway.Http.GetStringAsync("/metrics"), StringComparison.Ordinal);
-
-        await client.CancelAsync(); // the client leaves: nothing waits any more
-        try
+        await using (await LlamaLoad.StartAsync(gateway))
         {
-            await generation;
-        }
-        catch (OperationCanceledException)
-        {
-            // left while generating, as intended; a fast machine may have finished first
-        }
+            await Eventually.UntilAsync(() => Priority(gateway), p => p == "normal", "a request running past Cpu:LatencyBudgetMilliseconds to lift the priority");
+            Assert.Equal("0", File.ReadAllText(Path.Combine(group, "cpu.idle")).Trim());
+            Assert.Contains("llmgw_child_priority_idle{", await gateway.Http.GetStringAsync("/metrics"), StringComparison.Ordinal);
+        } // the client leaves: nothing waits any more
 
         await Eventually.UntilAsync(() => Priority(gateway), p => p == "idle", "llama-server to yield again once no request waits");
         Assert.Equal("1", File.ReadAllText(Path.Combine(group, "cpu.idle")).Trim());
@@ -47,44 +39,22 @@ public sealed class DefaultProfileTests
         await Eventually.UntilAsync(gateway.ReadyStateAsync, s => s.GetProperty("status").GetString() == "ready",
             "the default profile to load on a busy machine");
 
-        using var response = await gateway.Http.PostAsJsonAsync("/v1/chat/completions", new
-        {
-            messages = new[] { new { role = "user", content = "Is this login suspicious?" } },
-            max_tokens = 8,
-        });
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // The real defaults end to end: the plan is Invisible's, /ready says the child yields, and both kinds of answer work.
+        var plan = await gateway.Http.GetFromJsonAsync<JsonElement>("/admin/cpu/plan");
+        Assert.Equal("Invisible", plan.GetProperty("profile").GetString());
+        Assert.Contains((await gateway.ReadyStateAsync()).GetProperty("priority").GetString(), new[] { "idle", "normal" });
+        var model = await gateway.ModelIdAsync();
+        using var http = new HttpClient { BaseAddress = gateway.BaseUri, Timeout = Eventually.Ceiling };
+        Assert.Equal((FaultOutcome.Complete, "json"), await FaultClient.ChatAsync(http, model, stream: false, maxTokens: 8));
+        Assert.Equal((FaultOutcome.Complete, "stream"), await FaultClient.ChatAsync(http, model, stream: true, maxTokens: 8));
         Assert.True(hogs.AllRunning, "the CPU-bound processes were still running");
     }
 
     /// <summary>The defaults: only what the test host needs (model, binaries, port), no Cpu settings.</summary>
-    private static Dictionary<string, string?> DefaultProfile()
-    {
-        var settings = GatewayProcess.DefaultSettings();
-        settings.Remove("Cpu__Profile");
-        return settings;
-    }
+    private static Dictionary<string, string?> DefaultProfile() => GatewayProcess.OwnCpuSettings([]);
 
     private static async Task<string?> Priority(GatewayProcess gateway) =>
         (await gateway.ReadyStateAsync()).GetProperty("priority").GetString();
-
-    private static async Task Generate(GatewayProcess gateway, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
-        {
-            Content = JsonContent.Create(new
-            {
-                messages = new[] { new { role = "user", content = "Count." } },
-                max_tokens = 1900, // a slot's context is 2,048 tokens: more is a 400
-                ignore_eos = true,
-                stream = true,
-            }),
-        };
-        using var response = await gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-        response.EnsureSuccessStatusCode();
-        await using var body = await response.Content.ReadAsStreamAsync(ct);
-        await body.CopyToAsync(Stream.Null, ct);
-    }
 
     /// <summary>CPU-bound processes at normal priority, as a build would be: one per core.</summary>
     private sealed class CpuHogs : IDisposable

@@ -34,6 +34,7 @@ public static class FaultClient
                 model,
                 messages = new[] { new { role = "user", content = "Tell a story." } },
                 max_tokens = maxTokens,
+                ignore_eos = true, // exactly maxTokens: the random-weight model's rare end-of-turn token cannot cut a "long" request short
                 stream,
             }),
         };

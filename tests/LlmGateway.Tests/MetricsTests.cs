@@ -1,7 +1,6 @@
 using System.ClientModel;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using OpenAI;
 using OpenAI.Chat;
 
 namespace LlmGateway.Tests;
@@ -13,8 +12,7 @@ public sealed partial class MetricsTests
     public async Task Metrics_CountTheRequests_AndTheTokensTheClientSaw()
     {
         await using var gateway = await GatewayProcess.StartAsync();
-        var chat = new ChatClient(await gateway.ModelIdAsync(), new ApiKeyCredential("unused"),
-            new OpenAIClientOptions { Endpoint = new Uri(gateway.BaseUri, "/v1") });
+        var chat = new ChatClient(await gateway.ModelIdAsync(), new ApiKeyCredential("unused"), OpenAiOptions.NoRetries(gateway));
         var before = await ScrapeAsync(gateway);
 
         long prompt = 0, completion = 0;
@@ -35,21 +33,16 @@ public sealed partial class MetricsTests
             }
         }
 
-        var unknown = new ChatClient("no-such-model", new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(gateway.BaseUri, "/v1") });
+        var unknown = new ChatClient("no-such-model", new ApiKeyCredential("unused"), OpenAiOptions.NoRetries(gateway));
         await Assert.ThrowsAsync<ClientResultException>(() => unknown.CompleteChatAsync([new UserChatMessage("Hi.")]));
         var model = await gateway.ModelIdAsync();
         var chatLabels = $"endpoint=\"chat_completions\",model=\"{model}\"";
 
         // A request is recorded once the gateway has finished it, which can be a moment after the client read the
-        // end of a stream: wait until nothing is in flight and all seven are counted (or 5 s pass and the asserts say what is missing).
-        Dictionary<string, double> after;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        do
-        {
-            after = await ScrapeAsync(gateway);
-        }
-        while ((after.GetValueOrDefault($"llmgw_requests_in_flight{{model=\"{model}\"}}") != 0
-                || Counted(after) - Counted(before) < 7) && clock.Elapsed < TimeSpan.FromSeconds(5));
+        // end of a stream: wait until nothing is in flight and all seven are counted.
+        var after = await Eventually.UntilAsync(() => ScrapeAsync(gateway),
+            m => m.GetValueOrDefault($"llmgw_requests_in_flight{{model=\"{model}\"}}") == 0 && Counted(m) - Counted(before) >= 7,
+            "no request in flight and all seven counted");
 
         double Delta(string series) => after.GetValueOrDefault(series) - before.GetValueOrDefault(series);
         Assert.Equal(3, Delta($"llmgw_requests_total{{{chatLabels},outcome=\"ok\",status_class=\"2xx\",stream=\"false\"}}"));
@@ -79,19 +72,12 @@ public sealed partial class MetricsTests
     public async Task LlamaServersOwnMetrics_AreInTheSameScrape()
     {
         await using var gateway = await GatewayProcess.StartAsync();
-        var chat = new ChatClient(await gateway.ModelIdAsync(), new ApiKeyCredential("unused"),
-            new OpenAIClientOptions { Endpoint = new Uri(gateway.BaseUri, "/v1") });
+        var chat = new ChatClient(await gateway.ModelIdAsync(), new ApiKeyCredential("unused"), OpenAiOptions.NoRetries(gateway));
         ChatCompletion answer = await chat.CompleteChatAsync([new UserChatMessage("Hi.")], new ChatCompletionOptions { MaxOutputTokenCount = 4 });
 
-        // llama-server is polled every 5 s.
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        Dictionary<string, double> metrics;
-        do
-        {
-            await Task.Delay(500);
-            metrics = await ScrapeAsync(gateway);
-        }
-        while (metrics.GetValueOrDefault("llamacpp_tokens_predicted_total") < answer.Usage.OutputTokenCount && DateTime.UtcNow < deadline);
+        // llama-server is polled every few seconds: wait for a poll after the answer.
+        var metrics = await Eventually.UntilAsync(() => ScrapeAsync(gateway),
+            m => m.GetValueOrDefault("llamacpp_tokens_predicted_total") >= answer.Usage.OutputTokenCount, "a poll of llama-server's metrics that counts the answer");
 
         Assert.Equal(answer.Usage.OutputTokenCount, metrics.GetValueOrDefault("llamacpp_tokens_predicted_total"));
         Assert.Contains("llamacpp_requests_processing", metrics.Keys);

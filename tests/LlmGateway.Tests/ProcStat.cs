@@ -13,6 +13,14 @@ internal static class ProcStat
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
+    /// <summary>True once every thread of the process is stopped (state T, as after SIGSTOP): from then on it accrues no CPU time.</summary>
+    public static bool AllThreadsStopped(int pid) =>
+        Directory.GetDirectories($"/proc/{pid}/task").All(t =>
+        {
+            var stat = File.ReadAllText(Path.Combine(t, "stat"));
+            return stat[stat.LastIndexOf(')') + 2] == 'T';
+        });
+
     /// <summary>The process's CPU over <paramref name="duration"/>, in percent of the whole machine.</summary>
     public static async Task<double> CpuPercentAsync(int pid, TimeSpan duration)
     {

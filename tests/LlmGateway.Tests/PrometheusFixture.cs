@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 
 namespace LlmGateway.Tests;
@@ -60,7 +59,7 @@ public sealed class PrometheusFixture : IAsyncDisposable
             """);
 
         // The port is free when asked; Prometheus takes it a moment later. Nothing else on this machine races for it in practice.
-        var port = FreeLoopbackPort();
+        var port = FreePort.Loopback();
         var start = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in new[]
         {
@@ -80,7 +79,7 @@ public sealed class PrometheusFixture : IAsyncDisposable
         process.BeginErrorReadLine();
         try
         {
-            await prometheus.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+            await prometheus.WaitUntilReadyAsync();
         }
         catch
         {
@@ -138,40 +137,34 @@ public sealed class PrometheusFixture : IAsyncDisposable
         }
     }
 
-    private async Task WaitUntilReadyAsync(TimeSpan timeout)
+    private async Task WaitUntilReadyAsync()
     {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < timeout)
+        try
         {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"Prometheus exited with {_process.ExitCode}:\n{Output}");
-            }
-
-            try
-            {
-                using var response = await Http.GetAsync("/-/ready");
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-
-            await Task.Delay(100);
+            await Eventually.UntilAsync(ReadyStatusAsync, status => status == HttpStatusCode.OK, "Prometheus's /-/ready to answer 200");
         }
-
-        throw new TimeoutException($"Prometheus was not ready within {timeout}:\n{Output}");
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{Output}", e);
+        }
     }
 
-    private static int FreeLoopbackPort()
+    private async Task<HttpStatusCode?> ReadyStatusAsync()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        if (_process.HasExited)
+        {
+            throw new InvalidOperationException($"Prometheus exited with {_process.ExitCode}:\n{Output}");
+        }
+
+        try
+        {
+            using var response = await Http.GetAsync("/-/ready");
+            return response.StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return null; // not listening yet
+        }
     }
 
     private void OnLine(string? line)

@@ -50,8 +50,8 @@ public sealed partial class PrometheusTests
             }
         }
 
-        await WaitForScrapeAsync(prometheus, $"sum(llmgw_requests_total) >= {2 * RequestsPerKind}", TimeSpan.FromSeconds(30));
-        var rules = await LoadedRulesAsync(prometheus, TimeSpan.FromSeconds(30));
+        await WaitForScrapeAsync(prometheus, $"sum(llmgw_requests_total) >= {2 * RequestsPerKind}", Eventually.Ceiling);
+        var rules = await LoadedRulesAsync(prometheus, Eventually.Ceiling);
 
         // Alert expressions are queried with `bool` after each comparison: the answer is then every series the alert
         // looks at, 0 or 1, and a non-empty one proves each input exists without the gateway having to be unhealthy.
@@ -60,7 +60,7 @@ public sealed partial class PrometheusTests
             .Concat(rules.Select(r => r.Type == "alerting" ? WithBoolComparisons(r.Query) : r.Query))
             .Distinct()
             .ToList();
-        var failures = await EmptyOrRefusedAsync(prometheus, queries, TimeSpan.FromSeconds(30));
+        var failures = await EmptyOrRefusedAsync(prometheus, queries, Eventually.Ceiling);
         Assert.True(failures.Count == 0,
             $"{failures.Count} of {queries.Count} queries found nothing or were refused:\n{string.Join('\n', failures)}\n\ngateway /metrics:\n{await SeriesAsync(gateway)}");
 
@@ -190,22 +190,21 @@ public sealed partial class PrometheusTests
         }
     }
 
-    private static async Task WaitForScrapeAsync(PrometheusFixture prometheus, string condition, TimeSpan timeout)
+    private static async Task WaitForScrapeAsync(PrometheusFixture prometheus, string condition, TimeSpan ceiling)
     {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < timeout)
+        try
         {
-            var (result, error) = await prometheus.QueryAsync(condition);
-            Assert.Null(error);
-            if (result.GetArrayLength() > 0)
+            await Eventually.UntilAsync(async () =>
             {
-                return;
-            }
-
-            await Task.Delay(250);
+                var (result, error) = await prometheus.QueryAsync(condition);
+                Assert.Null(error);
+                return result.GetArrayLength();
+            }, series => series > 0, $"Prometheus to see {condition}", ceiling);
         }
-
-        throw new TimeoutException($"Prometheus never saw {condition}:\n{prometheus.Output}");
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{prometheus.Output}", e);
+        }
     }
 
     /// <summary>
@@ -302,7 +301,7 @@ public sealed partial class PrometheusTests
         using var process = Process.Start(start) ?? throw new InvalidOperationException("promtool did not start");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var timeout = new CancellationTokenSource(Eventually.Ceiling);
         await process.WaitForExitAsync(timeout.Token);
         return (process.ExitCode, $"promtool {string.Join(' ', arguments)}\n{await stdout}{await stderr}");
     }

@@ -148,8 +148,8 @@ public sealed class SecurityTests(SecurityTests.Gateways gateways) : IClassFixtu
             scraped["Security__ProtectAdmin"] = "false";
             Protected = await GatewayProcess.StartAsync(protectedSettings, waitReady: false);
             Scraped = await GatewayProcess.StartAsync(scraped, waitReady: false);
-            await Protected.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
-            await Scraped.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+            await Protected.WaitUntilReadyAsync();
+            await Scraped.WaitUntilReadyAsync();
         }
 
         public async Task DisposeAsync()

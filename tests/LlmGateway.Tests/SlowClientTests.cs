@@ -7,6 +7,7 @@ namespace LlmGateway.Tests;
 
 /// <summary>A client that reads a stream one byte a second, and 200 connections that send their headers slowly.</summary>
 /// <remarks>bench/faults.sh slow-clients measures the normal client's latency under the same load.</remarks>
+[Collection(MachineAlone.Name)]
 public sealed class SlowClientTests
 {
     private const int Slowloris = 200;
@@ -26,7 +27,7 @@ public sealed class SlowClientTests
         var trickle = TrickleHeadersAsync(loris, stop.Token);
         try
         {
-            using var http = new HttpClient { BaseAddress = gateway.BaseUri, Timeout = TimeSpan.FromSeconds(120) };
+            using var http = new HttpClient { BaseAddress = gateway.BaseUri, Timeout = Eventually.Ceiling };
             var whole = await FaultClient.ChatAsync(http, model, stream: false, maxTokens: 16);
             var streamed = await FaultClient.ChatAsync(http, model, stream: true, maxTokens: 16);
             using var ready = await http.GetAsync("/ready");
@@ -52,7 +53,7 @@ public sealed class SlowClientTests
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
         await socket.ConnectAsync(gateway.Host, gateway.Port, ct);
-        var body = JsonSerializer.Serialize(new { model, messages = new[] { new { role = "user", content = "Tell a long story." } }, max_tokens = 2000, stream = true });
+        var body = JsonSerializer.Serialize(new { model, messages = new[] { new { role = "user", content = "Tell a long story." } }, max_tokens = 2000, ignore_eos = true, stream = true });
         var request = $"POST /v1/chat/completions HTTP/1.1\r\nHost: {gateway.Authority}\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}";
         await socket.SendAsync(Encoding.UTF8.GetBytes(request), ct);
         var one = new byte[1];

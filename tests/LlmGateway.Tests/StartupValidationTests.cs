@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
 
@@ -107,14 +106,7 @@ public sealed partial class StartupValidationTests
         settings["Security__AllowRemoteWithoutKey"] = "true";
         await using var gateway = await GatewayProcess.StartAsync(settings, waitReady: false);
 
-        var clock = Stopwatch.StartNew();
-        Match anyAddress;
-        while (!(anyAddress = AnyAddressListening().Match(gateway.Output)).Success && clock.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.True(anyAddress.Success, $"The gateway did not listen on 0.0.0.0:\n{gateway.Output}");
+        var anyAddress = await Eventually.UntilAsync(() => AnyAddressListening().Match(gateway.Output), m => m.Success, "the gateway to listen on 0.0.0.0");
         using var health = await gateway.Http.GetAsync(new Uri($"http://127.0.0.1:{anyAddress.Groups[1].Value}/health"));
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }

@@ -5,6 +5,7 @@ using System.Text.Json;
 namespace LlmGateway.Tests;
 
 /// <summary>Proxy:IdleTimeoutSeconds cuts a request on which llama-server makes no progress, and only such a request.</summary>
+[Collection(MachineAlone.Name)]
 public sealed class SupervisionIdleTimeoutTests
 {
     [Fact]

@@ -1,6 +1,7 @@
 namespace LlmGateway.Tests;
 
 /// <summary>A llama-server that stops answering (SIGSTOP) is found by the liveness check, killed and restarted.</summary>
+[Collection(MachineAlone.Name)]
 public sealed class SupervisionLivenessTests
 {
     private const int SigStop = 19;
@@ -19,7 +20,7 @@ public sealed class SupervisionLivenessTests
         var pid = await gateway.ChildPidAsync();
 
         // Both in flight when the child stops: long enough that neither can finish first.
-        using var hang = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var hang = new CancellationTokenSource(Eventually.Ceiling);
         var stream = FaultClient.ChatAsync(http, model, stream: true, maxTokens: 1900, hang.Token);
         var whole = FaultClient.ChatAsync(http, model, stream: false, maxTokens: 1900, hang.Token);
         await Eventually.UntilAsync(gateway.BusySlotsAsync, busy => busy == 2, "both requests in llama-server's slots");
@@ -33,7 +34,7 @@ public sealed class SupervisionLivenessTests
         Assert.True(streamOutcome is FaultOutcome.Aborted or FaultOutcome.RetryLater, $"stream: {streamOutcome} {streamDetail}");
         Assert.True(wholeOutcome == FaultOutcome.RetryLater, $"non-stream: {wholeOutcome} {wholeDetail}");
         await gateway.WaitForStateAsync(_ => !Posix.IsAlive(pid), "the stopped child to be gone");
-        await gateway.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        await gateway.WaitUntilReadyAsync();
         var after = await gateway.ReadyStateAsync();
         Assert.NotEqual(pid, after.GetProperty("pid").GetInt32());
         Assert.Equal(FaultOutcome.Complete, (await FaultClient.ChatAsync(http, model, stream: true, maxTokens: 8)).Outcome);
@@ -48,7 +49,7 @@ public sealed class SupervisionLivenessTests
         settings["LlamaServer__ContextSize"] = "4096";
         await using var gateway = await GatewayProcess.StartAsync(settings); // one slot, the default
         var model = await gateway.ModelIdAsync();
-        using var http = new HttpClient { BaseAddress = gateway.BaseUri, Timeout = TimeSpan.FromSeconds(120) };
+        using var http = new HttpClient { BaseAddress = gateway.BaseUri, Timeout = Eventually.Ceiling };
 
         // Generation in the only slot (a second or more; minutes on a loaded machine), with /health asked five times a second meanwhile.
         var (outcome, detail) = await FaultClient.ChatAsync(http, model, stream: true, maxTokens: 400);

@@ -15,7 +15,7 @@ public sealed class SupervisionModelFileTests : IDisposable
     {
         await using var gateway = await StartAsync();
         var model = await gateway.ModelIdAsync();
-        using var http = new HttpClient { BaseAddress = gateway.BaseUri, Timeout = TimeSpan.FromSeconds(60) };
+        using var http = new HttpClient { BaseAddress = gateway.BaseUri, Timeout = Eventually.Ceiling };
 
         File.Move(ModelPath, ModelPath + ".away");
         var noted = await gateway.WaitForStateAsync(s => s.GetProperty("reason").GetString() is not null, "a reason while the file is away");
@@ -36,7 +36,7 @@ public sealed class SupervisionModelFileTests : IDisposable
     {
         await using var gateway = await StartAsync();
         var model = await gateway.ModelIdAsync();
-        using var http = new HttpClient { BaseAddress = gateway.BaseUri, Timeout = TimeSpan.FromSeconds(60) };
+        using var http = new HttpClient { BaseAddress = gateway.BaseUri, Timeout = Eventually.Ceiling };
         File.Move(ModelPath, ModelPath + ".good");
         await File.WriteAllBytesAsync(ModelPath, new byte[4096]); // not a GGUF file
         Assert.Equal(0, Posix.Kill(await gateway.ChildPidAsync(), Posix.SigKill)); // its next start loads the garbage
@@ -49,7 +49,7 @@ public sealed class SupervisionModelFileTests : IDisposable
         var starts = failed.GetProperty("starts").GetInt32();
 
         File.Move(ModelPath + ".good", ModelPath, overwrite: true);
-        await gateway.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        await gateway.WaitUntilReadyAsync();
 
         var ready = await gateway.ReadyStateAsync();
         Assert.Equal(starts + 1, ready.GetProperty("starts").GetInt32());

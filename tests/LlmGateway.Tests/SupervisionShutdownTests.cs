@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace LlmGateway.Tests;
@@ -7,7 +6,7 @@ namespace LlmGateway.Tests;
 public sealed class SupervisionShutdownTests
 {
     [Fact]
-    public async Task GatewayKilledWithSigkill_LeavesNoLlamaServerNorLauncherAfterTwoSeconds()
+    public async Task GatewayKilledWithSigkill_LeavesNoLlamaServerNorLauncher()
     {
         await using var gateway = await GatewayProcess.StartAsync();
         var (child, launcher) = await ChildAndLauncherAsync(gateway);
@@ -15,14 +14,11 @@ public sealed class SupervisionShutdownTests
         try
         {
             gateway.KillHard();
-            var clock = Stopwatch.StartNew();
-            while ((Posix.IsAlive(child) || Posix.IsAlive(launcher)) && clock.Elapsed < TimeSpan.FromSeconds(2))
-            {
-                await Task.Delay(20);
-            }
 
-            Assert.False(Posix.IsAlive(child), $"llama-server (pid {child}) outlived the gateway by 2 s.");
-            Assert.False(Posix.IsAlive(launcher), $"llmgw-launch (pid {launcher}) outlived the gateway by 2 s.");
+            // The kernel closes the launcher's stdin when the gateway dies; the launcher then stops llama-server (SIGKILL
+            // after LlamaServer:StopTimeoutSeconds at most) and exits. Waiting for that, not timing it.
+            await Eventually.UntilAsync(() => Posix.IsAlive(child) || Posix.IsAlive(launcher), alive => !alive,
+                $"llama-server (pid {child}) and llmgw-launch (pid {launcher}) to end with the killed gateway");
         }
         finally
         {
@@ -34,16 +30,18 @@ public sealed class SupervisionShutdownTests
     }
 
     [Fact]
-    public async Task GatewaySigterm_ExitsWithZeroWithinStopTimeout_HavingStoppedLlamaServer()
+    public async Task GatewaySigterm_StopsLlamaServerGracefully_AndExitsWithZero()
     {
-        var stopTimeout = TimeSpan.FromSeconds(5); // LlamaServer:StopTimeoutSeconds, the default
         await using var gateway = await GatewayProcess.StartAsync();
         var (child, launcher) = await ChildAndLauncherAsync(gateway);
 
         Assert.Equal(0, Posix.Kill(gateway.Pid, Posix.SigTerm));
 
-        Assert.True(await gateway.WaitForExitAsync(stopTimeout), $"The gateway still ran {stopTimeout} after SIGTERM:\n{gateway.Output}");
+        Assert.True(await gateway.WaitForExitAsync(Eventually.Ceiling), $"The gateway still ran {Eventually.Ceiling} after SIGTERM:\n{gateway.Output}");
         Assert.Equal(0, gateway.ExitCode);
+        // Graceful, not killed once LlamaServer:StopTimeoutSeconds passed: llama-server, asked to stop (SIGINT), says
+        // this as it cleans up; a SIGKILL leaves it no time to say anything.
+        Assert.Contains("cleaning up before exit", gateway.Output, StringComparison.Ordinal);
         Assert.False(Posix.IsAlive(child), $"llama-server (pid {child}) outlived the gateway's graceful stop.");
         Assert.False(Posix.IsAlive(launcher), $"llmgw-launch (pid {launcher}) outlived the gateway's graceful stop.");
     }

@@ -176,7 +176,7 @@ public sealed class UpstreamConnectionBoundTests : IDisposable
 
         public async Task WaitUntilRequestsPendingAsync(int count)
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            using var timeout = new CancellationTokenSource(Eventually.Ceiling);
             while (Volatile.Read(ref _pending) < count)
             {
                 try

@@ -20,6 +20,7 @@ namespace LlmGateway.Tests.Fuzz;
 /// (CsCheck prints the seed of the smallest failing request it found), LLMGW_FUZZ_REPORT names a file for the result table,
 /// LLMGW_FUZZ_PROGRESS one for a line every 500 requests, LLMGW_FUZZ_CONCURRENCY the requests in flight (6).
 /// </remarks>
+[Collection(MachineAlone.Name)]
 public sealed class FuzzTests(ITestOutputHelper output)
 {
     private static readonly string[] Paths = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"];

@@ -18,7 +18,8 @@ public sealed partial class GatewayProcess : IAsyncDisposable
     private GatewayProcess(Process process)
     {
         _process = process;
-        Http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        // The shared ceiling, not a minute: a long answer on a loaded host is slow, not hung.
+        Http = new HttpClient { Timeout = Eventually.Ceiling };
     }
 
     private int _disposed;
@@ -43,9 +44,46 @@ public sealed partial class GatewayProcess : IAsyncDisposable
         // The whole machine: tests share it with each other, and a capped, idle-priority child would make them slow and flaky.
         // CpuGovernanceTests choose their own budgets.
         ["Cpu__Profile"] = "Fast",
+        // One compute thread: two collections run at once on two cores (TestParallelism.cs), and two threads of one
+        // llama-server spin at ggml's barrier whenever the other is preempted, decoding many times slower (seen: 100x
+        // beside a CPU hog). DefaultProfileTests removes this with the profile, to run the real defaults.
+        ["Cpu__Threads"] = "1",
+        ["Cpu__ThreadsBatch"] = "1",
         ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
         ["Logging__LogLevel__Default"] = "Information",
     };
+
+    /// <summary>The default settings with <paramref name="overrides"/> laid over them.</summary>
+    public static Dictionary<string, string?> Settings(IEnumerable<KeyValuePair<string, string?>> overrides)
+    {
+        var settings = DefaultSettings();
+        foreach (var (key, value) in overrides)
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+
+    /// <summary>
+    /// The default settings without the tests' Cpu choices (the Fast profile, one thread), then <paramref name="cpu"/>: for
+    /// tests of CPU planning, and of the gateway's own defaults (with no <paramref name="cpu"/> at all).
+    /// </summary>
+    public static Dictionary<string, string?> OwnCpuSettings(IEnumerable<KeyValuePair<string, string?>> cpu)
+    {
+        var settings = DefaultSettings();
+        foreach (var key in settings.Keys.Where(k => k.StartsWith("Cpu__", StringComparison.Ordinal)).ToList())
+        {
+            settings.Remove(key);
+        }
+
+        foreach (var (key, value) in cpu)
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
 
     /// <summary>Starts the gateway and waits until it listens (and, with <paramref name="waitReady"/>, until /ready is 200).</summary>
     public static async Task<GatewayProcess> StartAsync(IDictionary<string, string?>? settings = null, bool waitReady = true, params string[] args)
@@ -58,18 +96,26 @@ public sealed partial class GatewayProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var listening = await Task.WhenAny(gateway._listening.Task, process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(30)));
-        if (listening != gateway._listening.Task)
+        try
         {
-            await gateway.DisposeAsync();
-            throw new InvalidOperationException($"The gateway did not start listening:\n{gateway.Output}");
-        }
+            // Listening comes before llama-server loads, but a loaded host may still take long to start .NET.
+            await Eventually.UntilAsync(() => gateway._listening.Task.IsCompleted || process.HasExited, done => done, "the gateway to say it listens");
+            if (!gateway._listening.Task.IsCompleted)
+            {
+                throw new InvalidOperationException($"The gateway exited with {process.ExitCode} before it listened:\n{gateway.Output}");
+            }
 
-        gateway.BaseUri = await gateway._listening.Task;
-        gateway.Http.BaseAddress = gateway.BaseUri;
-        if (waitReady)
+            gateway.BaseUri = await gateway._listening.Task;
+            gateway.Http.BaseAddress = gateway.BaseUri;
+            if (waitReady)
+            {
+                await gateway.WaitUntilReadyAsync();
+            }
+        }
+        catch
         {
-            await gateway.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+            await gateway.DisposeAsync(); // the failure says what was awaited; WaitUntilReadyAsync's adds the gateway's output
+            throw;
         }
 
         return gateway;
@@ -84,7 +130,7 @@ public sealed partial class GatewayProcess : IAsyncDisposable
         process.Start();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var timeout = new CancellationTokenSource(Eventually.Ceiling);
         try
         {
             await process.WaitForExitAsync(timeout.Token);
@@ -104,26 +150,28 @@ public sealed partial class GatewayProcess : IAsyncDisposable
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
-    public async Task WaitUntilReadyAsync(TimeSpan timeout)
+    /// <summary>Waits until /ready is 200; fails at once if the gateway exits, and past <paramref name="ceiling"/> (the shared one by default).</summary>
+    public async Task WaitUntilReadyAsync(TimeSpan? ceiling = null)
     {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < timeout)
+        try
         {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"The gateway exited with {_process.ExitCode}:\n{Output}");
-            }
+            await Eventually.UntilAsync(ReadyStatusAsync, status => status == HttpStatusCode.OK, "/ready to answer 200", ceiling);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{Output}", e);
+        }
+    }
 
-            using var response = await Http.GetAsync("/ready");
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                return;
-            }
-
-            await Task.Delay(50);
+    private async Task<HttpStatusCode> ReadyStatusAsync()
+    {
+        if (_process.HasExited)
+        {
+            throw new InvalidOperationException($"The gateway exited with {_process.ExitCode}:\n{Output}");
         }
 
-        throw new TimeoutException($"The gateway was not ready within {timeout}:\n{Output}");
+        using var response = await Http.GetAsync("/ready");
+        return response.StatusCode;
     }
 
     /// <summary>Polls /ready until its body satisfies <paramref name="done"/>; past the shared ceiling, fails naming what was awaited, with the gateway's output.</summary>
