@@ -90,6 +90,17 @@ print("\n".join(failed))
 EOF
 }
 
+# short_names NAME...: Class.Method of each failed test, the cases of one theory counted once ("(x3)"),
+# the first three of them and how many more.
+short_names() {
+  printf '%s\n' "$@" | sed -E 's/\(.*//; s/^([A-Za-z0-9_]+\.)*([A-Za-z0-9_]+\.[A-Za-z0-9_]+)$/\2/' | awk '
+    { if (!($0 in n)) order[++k] = $0; n[$0]++ }
+    END {
+      for (i = 1; i <= k && i <= 3; i++) printf "%s%s%s", (i > 1 ? "; " : ""), order[i], (n[order[i]] > 1 ? " (x" n[order[i]] ")" : "")
+      if (k > 3) printf " and %d more", k - 3
+    }'
+}
+
 mkdir -p "$logs/baseline"
 log "building the unbroken copy"
 build "$logs/baseline/build.log" || { cat "$logs/baseline/build.log" >&2; die "the unbroken tree does not build"; }
@@ -133,9 +144,7 @@ for name in "${names[@]}"; do
     if ((total == 0)); then
       result[$name]="NO TESTS"; failures[$name]="the filter matched no test"
     elif ((${#killers[@]} > 0)); then
-      result[$name]="killed"
-      failures[$name]=$(printf '%s\n' "${killers[@]:0:3}" | paste -sd ';' | sed 's/;/; /g')
-      if ((${#killers[@]} > 3)); then failures[$name]+=" and $((${#killers[@]} - 3)) more"; fi
+      result[$name]="killed"; failures[$name]=$(short_names "${killers[@]}")
     else
       result[$name]="SURVIVED"; failures[$name]="$total test(s) ran, none failed"
     fi
