@@ -158,7 +158,8 @@ echo "| mutant | filter | result | failing tests |"
 echo "| --- | --- | --- | --- |"
 bad=0
 for name in "${names[@]}"; do
-  echo "| $name | \`${filter[$name]}\` | ${result[$name]} | ${failures[$name]} |"
+  # "|" splits a Markdown table's cells even between backquotes: escaped.
+  echo "| $name | \`${filter[$name]//|/\\|}\` | ${result[$name]} | ${failures[$name]//|/\\|} |"
   [[ ${result[$name]} == killed ]] || bad=$((bad + 1))
 done
 echo "mutants: $(( ${#names[@]} - bad )) killed, $bad not killed"
