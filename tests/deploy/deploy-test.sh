@@ -11,26 +11,28 @@
 #       a missing model or demo model stops it with exit code 2 and a message
 #   (d) systemd-analyze verify on deploy/systemd/llmgateway.service, where systemd-analyze exists
 #   (e) the Windows scripts parse (PowerShell's own parser, from NuGet); the launchd plist is valid
-# Prints "ok - ..." or "not ok - ..." per case and exits non-zero if any failed. Honours LLMGW_LLAMA_BIN,
-# LLMGW_LAUNCHER and LLMGW_TEST_MODEL as scripts/test.sh exports them; builds them otherwise.
+# Prints "ok - ..." or "not ok - ..." per case and a closing count line (tests/Shared/cases.sh), and
+# exits non-zero if any failed. Every tool it uses is required: a missing one (docker-compose, promtool,
+# systemd-analyze, curl, python3 with yaml) fails the suite rather than skipping what it would check.
+# Honours LLMGW_LLAMA_BIN, LLMGW_LAUNCHER and LLMGW_TEST_MODEL as scripts/test.sh exports them; builds
+# them otherwise.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$root/native/common.sh"
+# shellcheck source=../Shared/cases.sh
+. "$root/tests/Shared/cases.sh"
 tmp=$(mktemp -d)
 started=()   # gateways this test starts, stopped (by PID) if still running at the end
-failures=0
 
 cleanup() {
-  local pid
+  local status=$? pid
   for pid in "${started[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   rm -rf "$tmp"
+  cases_exit "$status"
 }
 trap cleanup EXIT
 
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
-skip() { echo "ok - $1 # SKIP $2"; }
 indent() { sed 's/^/    /' "$@" >&2; }
 
 # compose [VAR=value...] [option...]: `docker-compose config` with only the given compose variables
@@ -119,23 +121,19 @@ fi
 
 # --- (b) Prometheus config and rules, as compose mounts them -----------------------------------------
 prom="$root/deploy/prometheus"
-if [[ ! -f "$prom/prometheus.yml" ]]; then
-  skip "promtool check" "deploy/prometheus/prometheus.yml does not exist yet"
+require_tools promtool:prometheus
+if promtool check config "$prom/prometheus.yml" >"$tmp/promtool.out" 2>&1; then
+  ok "promtool check config deploy/prometheus/prometheus.yml (and the rule files it names)"
 else
-  require_tools promtool:prometheus
-  if promtool check config "$prom/prometheus.yml" >"$tmp/promtool.out" 2>&1; then
-    ok "promtool check config deploy/prometheus/prometheus.yml (and the rule files it names)"
-  else
-    not_ok "promtool check config"; indent "$tmp/promtool.out"
-  fi
-  rules=("$prom"/rules/*.yml)
-  if [[ ! -f "${rules[0]}" ]]; then
-    skip "promtool check rules" "deploy/prometheus/rules/*.yml does not exist yet"
-  elif promtool check rules "${rules[@]}" >"$tmp/promtool.out" 2>&1; then
-    ok "promtool check rules deploy/prometheus/rules/*.yml (${#rules[@]} file(s))"
-  else
-    not_ok "promtool check rules"; indent "$tmp/promtool.out"
-  fi
+  not_ok "promtool check config"; indent "$tmp/promtool.out"
+fi
+rules=("$prom"/rules/*.yml)
+if [[ ! -f "${rules[0]}" ]]; then
+  not_ok "promtool check rules: deploy/prometheus/rules/*.yml matches no file"
+elif promtool check rules "${rules[@]}" >"$tmp/promtool.out" 2>&1; then
+  ok "promtool check rules deploy/prometheus/rules/*.yml (${#rules[@]} file(s))"
+else
+  not_ok "promtool check rules"; indent "$tmp/promtool.out"
 fi
 
 # --- (c) the entry point, outside Docker ------------------------------------------------------------
@@ -264,9 +262,10 @@ DEMO="$tmp/no-demo.gguf" expect_refusal "no Model__Path and no demo model (LLMGW
 
 # --- (d) the systemd unit ------------------------------------------------------------------------
 unit="$root/deploy/systemd/llmgateway.service"
-if ! command -v systemd-analyze >/dev/null; then
-  skip "systemd-analyze verify" "systemd-analyze is not installed (Debian package systemd)"
+if [[ $(uname -s) != Linux ]]; then
+  skip "systemd-analyze verify llmgateway.service" "systemd is Linux-only ($(uname -s))"
 else
+  require_tools systemd-analyze:systemd
   # In a scratch root: the unit's binary must exist for verify, and must not be installed on this machine.
   sysroot="$tmp/sysroot"
   exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit")
@@ -327,7 +326,4 @@ else
   not_ok "launchd plist"; indent "$tmp/plist.out"
 fi
 
-if ((failures > 0)); then
-  echo "$failures case(s) failed" >&2
-  exit 1
-fi
+finish_cases
