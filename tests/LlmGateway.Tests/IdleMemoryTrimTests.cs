@@ -10,7 +10,7 @@ public sealed class IdleMemoryTrimTests
     private int _collections;
 
     [Fact]
-    public void TrimsOnceWhenIdle_AfterStartUp_AndNotAgainWithoutWork()
+    public void TrimsWhenIdle_AfterStartUp_OnceMoreAMinuteLater_AndNotAgainWithoutWork()
     {
         var trim = new IdleMemoryTrim(_time, () => _collections++);
         trim.Sampled(idle: false);
@@ -19,9 +19,37 @@ public sealed class IdleMemoryTrimTests
         trim.Sampled(idle: true);
         Assert.Equal(1, _collections);
 
-        _time.Advance(TimeSpan.FromMinutes(10));
+        _time.Advance(IdleMemoryTrim.MinimumGap - TimeSpan.FromSeconds(1));
         trim.Sampled(idle: true);
         Assert.Equal(1, _collections);
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        trim.Sampled(idle: true);
+        Assert.Equal(2, _collections);
+
+        _time.Advance(TimeSpan.FromMinutes(10));
+        trim.Sampled(idle: true);
+        Assert.Equal(2, _collections);
+    }
+
+    [Fact]
+    public void WorkBeforeTheFollowUp_StartsOver_WithOneTrimAndOneFollowUp()
+    {
+        var trim = new IdleMemoryTrim(_time, () => _collections++);
+        trim.Sampled(idle: true);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        trim.Sampled(idle: false);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        trim.Sampled(idle: true);
+        Assert.Equal(2, _collections); // the work's trim
+
+        _time.Advance(IdleMemoryTrim.MinimumGap);
+        trim.Sampled(idle: true);
+        Assert.Equal(3, _collections); // its follow-up
+
+        _time.Advance(TimeSpan.FromMinutes(10));
+        trim.Sampled(idle: true);
+        Assert.Equal(3, _collections);
     }
 
     [Fact]
