@@ -9,6 +9,9 @@ public sealed class ReportCommand : AsyncCommand<ReportSettings>
 {
     private readonly IAnsiConsole console = AnsiConsole.Console;
 
+    // Progress goes to stderr, so a scorecard written to stdout (--format json > card.json) is only the scorecard.
+    private readonly IAnsiConsole status = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+
     public override async Task<int> ExecuteAsync(CommandContext context, ReportSettings settings, CancellationToken cancellationToken)
     {
         Workload workload;
@@ -21,7 +24,7 @@ public sealed class ReportCommand : AsyncCommand<ReportSettings>
         }
         catch (WorkloadFormatException e)
         {
-            console.MarkupLineInterpolated($"[red]{e.Message}[/]");
+            status.MarkupLineInterpolated($"[red]{e.Message}[/]");
             return 2;
         }
 
@@ -32,7 +35,7 @@ public sealed class ReportCommand : AsyncCommand<ReportSettings>
         Scorecard card;
         try
         {
-            card = await console.Progress()
+            card = await status.Progress()
                 .AutoClear(true)
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
                 .StartAsync(async progress =>
@@ -56,7 +59,7 @@ public sealed class ReportCommand : AsyncCommand<ReportSettings>
         }
         catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
         {
-            console.MarkupLineInterpolated($"[red]{e.Message}[/]");
+            status.MarkupLineInterpolated($"[red]{e.Message}[/]");
             return 1;
         }
 
@@ -64,7 +67,7 @@ public sealed class ReportCommand : AsyncCommand<ReportSettings>
         {
             await using var file = File.CreateText(path);
             ScorecardWriter.Write(card, settings.Format, file);
-            console.MarkupLineInterpolated($"wrote {path}: {(card.MeetsTargets ? "meets every target" : "misses a target")}");
+            status.MarkupLineInterpolated($"wrote {path}: {(card.MeetsTargets ? "meets every target" : "misses a target")}");
         }
         else if (settings.Format == OutputFormat.Table)
         {

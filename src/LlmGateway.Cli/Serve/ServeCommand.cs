@@ -20,7 +20,8 @@ public sealed partial class ServeCommand : AsyncCommand<ServeSettings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, ServeSettings settings, CancellationToken cancellationToken)
     {
-        var root = settings.Repo ?? Environment.GetEnvironmentVariable("LLMGW_ROOT") ?? FindCheckout(AppContext.BaseDirectory);
+        var root = settings.Repo ?? Environment.GetEnvironmentVariable("LLMGW_ROOT")
+            ?? FindCheckout(AppContext.BaseDirectory) ?? FindCheckout(Environment.CurrentDirectory);
         var script = root is null ? null : Path.Combine(root, "scripts", "run.sh");
         if (script is null || !File.Exists(script))
         {
@@ -53,7 +54,7 @@ public sealed partial class ServeCommand : AsyncCommand<ServeSettings>
         return gateway.ExitCode;
     }
 
-    /// <summary>The checkout llmgw was built in: the nearest directory above it with scripts/run.sh.</summary>
+    /// <summary>The nearest directory at or above <paramref name="from"/> with scripts/run.sh: the checkout llmgw was built in, or the one the user is in.</summary>
     private static string? FindCheckout(string from)
     {
         for (var dir = new DirectoryInfo(from); dir is not null; dir = dir.Parent)

@@ -7,6 +7,6 @@ namespace LlmGateway.Cli.Serve;
 public sealed class ServeSettings : CommandSettings
 {
     [CommandOption("--repo <DIR>")]
-    [Description("The LlmGateway checkout whose scripts/run.sh to run. Default: $LLMGW_ROOT, else the checkout llmgw was built in")]
+    [Description("The LlmGateway checkout whose scripts/run.sh to run. Default: $LLMGW_ROOT, else the checkout llmgw was built in, else the one around the current directory")]
     public string? Repo { get; init; }
 }
