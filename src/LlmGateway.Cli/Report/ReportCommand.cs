@@ -41,9 +41,9 @@ public sealed class ReportCommand : AsyncCommand<ReportSettings>
                 .StartAsync(async progress =>
                 {
                     var tasks = new Dictionary<string, ProgressTask>(StringComparer.Ordinal);
-                    var report = new Progress<ReportPhase>(phase =>
+                    var report = new InlineProgress<ReportPhase>(phase =>
                     {
-                        // Progress<T> posts to the thread pool; the phases' tasks are made and moved under one lock.
+                        // Requests finish on several threads at once; the phases' tasks are made and moved under one lock.
                         lock (tasks)
                         {
                             if (!tasks.TryGetValue(phase.Phase, out var task))
