@@ -13,6 +13,14 @@ public sealed class ReportEndToEndTests
     /// </summary>
     private const double SpeedTolerance = 0.05;
 
+    /// <summary>
+    /// The same for prefill against llama-server's /metrics prompt time, which runs 8 to 13 % below the sum of its answers'
+    /// prompt_ms (four runs, the tiny model, prompts of a few dozen tokens taking a few ms each): the pinned build starts its
+    /// two clocks at different points, which weighs on prompts this short. The report's prefill equals the answers'
+    /// timings exactly (asserted above); this bound only says the counters tell the same story.
+    /// </summary>
+    private const double PrefillCounterTolerance = 0.25;
+
     [Fact]
     public async Task Report_replays_a_workload_and_its_figures_agree_with_llama_servers_timings()
     {
@@ -74,7 +82,7 @@ public sealed class ReportEndToEndTests
             var serverDecode = (after.Predicted - before.Predicted) / (after.PredictedSeconds - before.PredictedSeconds);
             var serverPrefill = (after.Prompt - before.Prompt) / (after.PromptSeconds - before.PromptSeconds);
             Assert.InRange(decode, serverDecode * (1 - SpeedTolerance), serverDecode * (1 + SpeedTolerance));
-            Assert.InRange(prefill, serverPrefill * (1 - SpeedTolerance), serverPrefill * (1 + SpeedTolerance));
+            Assert.InRange(prefill, serverPrefill * (1 - PrefillCounterTolerance), serverPrefill * (1 + PrefillCounterTolerance));
 
             // Every figure was measured: CPU and RSS from /proc of the gateway's child, idle over the quiet second.
             Assert.NotEqual(JsonValueKind.Null, lines["idle CPU (gateway + llama-server)"].GetProperty("value").ValueKind);
