@@ -10,6 +10,9 @@ namespace LlmGateway.Cpu;
 /// the kernel to page them out (MADV_PAGEOUT) gives them back at once; the next request reads what it runs again, from
 /// the page cache if the kernel kept the pages there, else from disk (docs/benchmarks/idle-cost.md measures both).
 /// Anonymous memory, the JIT's code (shared memory) and pages another process also maps are left alone by the kernel.
+/// The ranges are marked as read at random first (MADV_RANDOM): an idle gateway touches a few scattered pages now and
+/// then, and read-ahead would bring each one back with its neighbours (33 against 38 MB of file pages a minute after a
+/// trim, with a private copy of the runtime).
 /// </remarks>
 public static class FilePageTrim
 {
@@ -24,6 +27,7 @@ public static class FilePageTrim
         var advised = 0;
         foreach (var (start, length) in FileMappings(File.ReadLines("/proc/self/maps")))
         {
+            _ = LinuxInterop.Madvise((nint)start, (nuint)length, LinuxInterop.MadvRandom);
             if (LinuxInterop.Madvise((nint)start, (nuint)length, LinuxInterop.MadvPageout) == 0)
             {
                 advised++;

@@ -26,6 +26,9 @@ internal static partial class LinuxInterop
     /// the next touch; pages that are shared with another process or need swap are left as they are.</summary>
     public const int MadvPageout = 21;
 
+    /// <summary>madvise's advice that a range is read at random: a page fault reads that page alone, with no read-ahead.</summary>
+    public const int MadvRandom = 1;
+
     [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
     public static partial int Madvise(nint address, nuint length, int advice);
 }
