@@ -32,4 +32,14 @@ public sealed record CpuPlan(
 
     /// <summary>The CPU list in Linux's notation.</summary>
     public string CpuListText => CpuList.Format(Cpus);
+
+    /// <summary>Plans are equal when every part is: the CPU list by its CPUs, not by which list object holds them (a
+    /// plan made again from the same settings is the same plan, so a reload that changes only the cap needs no restart).</summary>
+    public bool Equals(CpuPlan? other) =>
+        other is not null
+        && (Profile, BudgetPercent, Mode, Cores, Threads, ThreadsBatch, CapPercent, CapPeriodMicroseconds, Yield, MemoryHighBytes, MemoryMaxBytes, LatencyBudgetMilliseconds)
+            == (other.Profile, other.BudgetPercent, other.Mode, other.Cores, other.Threads, other.ThreadsBatch, other.CapPercent, other.CapPeriodMicroseconds, other.Yield, other.MemoryHighBytes, other.MemoryMaxBytes, other.LatencyBudgetMilliseconds)
+        && Cpus.SequenceEqual(other.Cpus);
+
+    public override int GetHashCode() => HashCode.Combine(Profile, BudgetPercent, Mode, Threads, ThreadsBatch, CapPercent, CpuListText);
 }
