@@ -104,6 +104,7 @@ public static class ReportRunner
             for (var i = 0; i < requests.Count; i++)
             {
                 results[i] = await client.SendAsync(requests[i], clock.Elapsed.TotalSeconds, cancellationToken);
+                options.Completed?.Report(results[i]);
                 progress.Report(new ReportPhase("requests", ++done, requests.Count));
             }
 
@@ -123,6 +124,7 @@ public static class ReportRunner
             tasks.Add(Task.Run(async () =>
             {
                 results[index] = await client.SendAsync(requests[index], clock.Elapsed.TotalSeconds, cancellationToken);
+                options.Completed?.Report(results[index]);
                 progress.Report(new ReportPhase("requests", Interlocked.Increment(ref done), requests.Count));
             }, cancellationToken));
         }
