@@ -10,17 +10,20 @@ namespace LlmGateway.Cli.Tune;
 /// through <see cref="ReportRunner"/> (stopping once <see cref="HardTargetWatch"/> says so), scores it, stops the gateway.
 /// </summary>
 /// <param name="report">The report's options; the URL is each candidate's gateway, the rest (workload, targets, quiet period) is the same for all.</param>
+/// <param name="fixedSettings">Settings every candidate's gateway gets under its own (llama-server's path, API keys).</param>
 /// <param name="startTimeout">How long a gateway may take to become ready (loading the model included).</param>
-public sealed class GatewayCandidateRunner(string gatewayDll, ReportOptions report, IProgress<ReportPhase> progress, TimeSpan startTimeout) : ICandidateRunner
+public sealed class GatewayCandidateRunner(
+    string gatewayDll, ReportOptions report, IProgress<ReportPhase> progress, TimeSpan startTimeout, IReadOnlyList<KeyValuePair<string, string>> fixedSettings)
+    : ICandidateRunner
 {
-    /// <summary>LlamaServer:ContextSize and Parallel as the gateway defaults them (docs/configuration.md), unless the environment sets them.</summary>
-    private static int Setting(string name, int fallback) =>
-        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : fallback;
+    /// <summary>LlamaServer:ContextSize and Parallel as the gateway defaults them (docs/configuration.md), unless --set or the environment sets them.</summary>
+    private int Setting(string name, int fallback) =>
+        int.TryParse(fixedSettings.LastOrDefault(s => s.Key == name).Value ?? Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : fallback;
 
     public async Task<Candidate> PlanAsync(string model, CancellationToken cancellationToken)
     {
         // The gateway's own defaults: the model and nothing about the CPU, so the planner decides (GatewayInstance drops Cpu__ variables).
-        await using var gateway = GatewayInstance.Start(gatewayDll, [new("Model__Path", model)]);
+        await using var gateway = GatewayInstance.Start(gatewayDll, [.. fixedSettings, new("Model__Path", model)]);
         progress.Report(new ReportPhase("planner's plan", 0, 1));
         await gateway.WaitUntilReadyAsync(startTimeout, cancellationToken);
         using var http = new HttpClient { BaseAddress = gateway.Url };
@@ -28,11 +31,11 @@ public sealed class GatewayCandidateRunner(string gatewayDll, ReportOptions repo
         progress.Report(new ReportPhase("planner's plan", 1, 1));
         return new Candidate(
             model,
-            plan.GetProperty("budgetPercent").GetInt32(),
+            plan.GetProperty("budget_percent").GetInt32(),
             plan.GetProperty("mode").GetString()!,
             plan.GetProperty("threads").GetInt32(),
-            plan.GetProperty("threadsBatch").GetInt32(),
-            plan.GetProperty("capPeriodMicroseconds").GetInt32(),
+            plan.GetProperty("threads_batch").GetInt32(),
+            plan.GetProperty("cap_period_microseconds").GetInt32(),
             Setting("LlamaServer__ContextSize", 4096),
             Setting("LlamaServer__Parallel", 1));
     }
@@ -40,7 +43,7 @@ public sealed class GatewayCandidateRunner(string gatewayDll, ReportOptions repo
     public async Task<CandidateResult> RunAsync(Candidate candidate, HardTargetWatch watch, CancellationToken cancellationToken)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        await using var gateway = GatewayInstance.Start(gatewayDll, candidate.Settings());
+        await using var gateway = GatewayInstance.Start(gatewayDll, [.. fixedSettings, .. candidate.Settings()]);
         try
         {
             await gateway.WaitUntilReadyAsync(startTimeout, cancellationToken);

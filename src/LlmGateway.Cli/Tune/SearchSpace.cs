@@ -29,11 +29,16 @@ public sealed record SearchSpace(
     public int Count => Models.Count * BudgetPercents.Count * Modes.Count * Threads.Count * ThreadsBatch.Count
         * CapPeriodsMicroseconds.Count * ContextSizes.Count * Parallel.Count;
 
-    /// <summary>This space with the plan's own values added, so the search can start exactly at the plan.</summary>
-    public SearchSpace With(Candidate plan) => new(
-        Add(Models, plan.Model, StringComparer.Ordinal), Add(BudgetPercents, plan.BudgetPercent), Add(Modes, plan.Mode, StringComparer.Ordinal),
-        Add(Threads, plan.Threads), Add(ThreadsBatch, plan.ThreadsBatch), Add(CapPeriodsMicroseconds, plan.CapPeriodMicroseconds),
-        Add(ContextSizes, plan.ContextSize), Add(Parallel, plan.Parallel));
+    /// <summary>
+    /// The candidate of this space nearest the plan, setting by setting (the plan itself when the space holds its
+    /// values, as the default space does): the search starts there, and the space stays the one asked for.
+    /// </summary>
+    public Candidate Nearest(Candidate plan) => new(
+        Models.Contains(plan.Model, StringComparer.Ordinal) ? plan.Model : Models[0],
+        Closest(BudgetPercents, plan.BudgetPercent),
+        Modes.Contains(plan.Mode, StringComparer.Ordinal) ? plan.Mode : Modes[0],
+        Closest(Threads, plan.Threads), Closest(ThreadsBatch, plan.ThreadsBatch), Closest(CapPeriodsMicroseconds, plan.CapPeriodMicroseconds),
+        Closest(ContextSizes, plan.ContextSize), Closest(Parallel, plan.Parallel));
 
     /// <summary>The candidates one step away along one setting (the next smaller or larger value; any other model or mode).</summary>
     public IEnumerable<Candidate> Neighbours(Candidate c)
@@ -94,8 +99,5 @@ public sealed record SearchSpace(
         }
     }
 
-    private static IReadOnlyList<int> Add(IReadOnlyList<int> values, int value) => values.Contains(value) ? values : [.. values.Append(value).Order()];
-
-    private static IReadOnlyList<string> Add(IReadOnlyList<string> values, string value, StringComparer comparer) =>
-        values.Contains(value, comparer) ? values : [value, .. values];
+    private static int Closest(IReadOnlyList<int> values, int value) => values.MinBy(v => (Math.Abs(v - value), v));
 }

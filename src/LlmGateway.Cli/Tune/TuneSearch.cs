@@ -5,7 +5,8 @@ namespace LlmGateway.Cli.Tune;
 /// <summary>
 /// The search: a steepest-descent walk over the space from the planner's own plan, instead of a grid.
 /// <list type="number">
-/// <item>Start at the plan (the gateway's defaults for this machine and the first model), added to the space.</item>
+/// <item>Start at the plan (the gateway's defaults for this machine and the first model), or the candidate of the space
+/// nearest it (<see cref="SearchSpace.Nearest"/>).</item>
 /// <item>Run every neighbour of the current candidate (one setting one step smaller or larger, or another model or mode)
 /// that was neither run before (this session or the results file) nor ruled out by a measured one (<see cref="Dominance"/>).
 /// Each run stops early once it breaks a hard target (<see cref="HardTargetWatch"/>).</item>
@@ -33,7 +34,6 @@ public sealed class TuneSearch(ICandidateRunner runner, Targets targets, int pla
         try
         {
             plan = await runner.PlanAsync(space.Models[0], cancellationToken);
-            space = space.With(plan);
 
             async Task<CandidateResult> MeasureAsync(Candidate c)
             {
@@ -50,7 +50,7 @@ public sealed class TuneSearch(ICandidateRunner runner, Targets targets, int pla
                 return result;
             }
 
-            var current = await MeasureAsync(plan);
+            var current = await MeasureAsync(space.Nearest(plan));
             while (true)
             {
                 foreach (var next in space.Neighbours(current.Candidate))

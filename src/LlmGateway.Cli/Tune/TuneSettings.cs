@@ -49,6 +49,10 @@ public sealed class TuneSettings : CommandSettings
     [Description("LlamaServer:Parallel values. Default: 1,2")]
     public string Parallel { get; init; } = "1,2";
 
+    [CommandOption("--set <KEY=VALUE>")]
+    [Description("A gateway setting for every candidate, as an environment variable (LlamaServer__ExecutablePath=..., Security__ApiKeys__0=...); repeatable")]
+    public string[] Set { get; init; } = [];
+
     [CommandOption("--max-runs <N>")]
     [Description("Stop the search after N candidate runs")]
     public int? MaxRuns { get; init; }
@@ -131,6 +135,16 @@ public sealed class TuneSettings : CommandSettings
             return ValidationResult.Error("--model FILE is required (repeat it to search across several)");
         }
 
+        if (Set.FirstOrDefault(s => s.IndexOf('=', StringComparison.Ordinal) < 1) is { } noValue)
+        {
+            return ValidationResult.Error($"--set '{noValue}' is not KEY=VALUE");
+        }
+
+        if (Set.FirstOrDefault(s => s.StartsWith("Cpu__", StringComparison.Ordinal)) is { } cpu)
+        {
+            return ValidationResult.Error($"--set '{cpu}': the candidates set the Cpu section; search it with --budgets, --modes, --threads, --threads-batch, --cap-periods");
+        }
+
         foreach (var (name, list) in new[] { ("--budgets", Budgets), ("--cap-periods", CapPeriods), ("--context-sizes", ContextSizes), ("--parallel", Parallel), ("--threads", Threads ?? "1"), ("--threads-batch", ThreadsBatch ?? "1") })
         {
             if (list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is not { Length: > 0 } items
@@ -145,6 +159,9 @@ public sealed class TuneSettings : CommandSettings
             : MaxRuns is <= 0 ? ValidationResult.Error("--max-runs must be at least 1")
             : ValidationResult.Success();
     }
+
+    public IReadOnlyList<KeyValuePair<string, string>> Fixed =>
+        [.. Set.Select(s => new KeyValuePair<string, string>(s[..s.IndexOf('=', StringComparison.Ordinal)], s[(s.IndexOf('=', StringComparison.Ordinal) + 1)..]))];
 
     private static IReadOnlyList<int> Ints(string list) =>
         [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(i => int.Parse(i, CultureInfo.InvariantCulture)).Distinct().Order()];

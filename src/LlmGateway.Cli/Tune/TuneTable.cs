@@ -9,8 +9,8 @@ public static class TuneTable
 {
     public static Table Candidates(TuneOutcome outcome)
     {
-        var table = new Table().Title("candidates, in the order run").Border(TableBorder.Rounded);
-        foreach (var column in new[] { "#", "model", "budget %", "mode", "threads", "batch thr.", "period µs", "ctx", "par.", "run", "idle CPU %", "CPU mean %", "CPU p99 %", "CPU peak %", "RSS GiB", "p50 s", "p95 s", "p99 s", "p99/p50", "prefill t/s", "decode t/s", "targets" })
+        var table = new Table().Title("candidates, in the order run (settings: budget, mode, threads/threads-batch, cap period, context, slots)").Border(TableBorder.Rounded);
+        foreach (var column in new[] { "#", "model", "settings", "run", "idle CPU %", "CPU mean %", "CPU p99 %", "CPU peak %", "RSS GiB", "p50 s", "p95 s", "p99 s", "p99/p50", "prefill t/s", "decode t/s", "targets" })
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }
@@ -21,8 +21,7 @@ public static class TuneTable
             var c = r.Candidate;
             var mark = r == outcome.Winner ? "[green bold]winner[/]" : r.MeetsTargets ? "[green]met[/]" : $"[red]{Markup.Escape(r.Reason ?? "missed")}[/]";
             table.AddRow(
-                (++i).ToString(CultureInfo.InvariantCulture), Markup.Escape(Path.GetFileName(c.Model)), Int(c.BudgetPercent), c.Mode, Int(c.Threads),
-                Int(c.ThreadsBatch), Int(c.CapPeriodMicroseconds), Int(c.ContextSize), Int(c.Parallel), r.Status.ToString(),
+                (++i).ToString(CultureInfo.InvariantCulture), Markup.Escape(Path.GetFileName(c.Model)), Markup.Escape(Short(c)), r.Status.ToString(),
                 Num(r.IdleCpuPercent, "0.00"), Num(r.CpuMeanPercent, "0.0"), Num(r.CpuP99Percent, "0.0"), Num(r.CpuPeakPercent, "0.0"),
                 Num(r.RssGiB, "0.00"), Num(r.P50Seconds, "0.000"), Num(r.P95Seconds, "0.000"), Num(r.P99Seconds, "0.000"),
                 Num(r.P50Seconds is > 0 && r.P99Seconds is { } p99 ? p99 / r.P50Seconds.Value : null, "0.00"),
@@ -67,6 +66,10 @@ public static class TuneTable
             console.MarkupLine("[red]no candidate met every target[/]");
         }
     }
+
+    /// <summary>The settings in one cell: "35% CapAndYield t1/tb2 100ms ctx4096 x1" (budget, mode, threads/threads-batch, cap period, context, slots).</summary>
+    public static string Short(Candidate c) => string.Create(CultureInfo.InvariantCulture,
+        $"{c.BudgetPercent}% {c.Mode} t{c.Threads}/tb{c.ThreadsBatch} {c.CapPeriodMicroseconds / 1000.0:0.#}ms ctx{c.ContextSize} x{c.Parallel}");
 
     private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 
