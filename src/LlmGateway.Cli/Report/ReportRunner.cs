@@ -103,6 +103,7 @@ public static class ReportRunner
         {
             for (var i = 0; i < requests.Count; i++)
             {
+                options.Sending?.Report(requests[i]);
                 results[i] = await client.SendAsync(requests[i], clock.Elapsed.TotalSeconds, cancellationToken);
                 options.Completed?.Report(results[i]);
                 progress.Report(new ReportPhase("requests", ++done, requests.Count));
@@ -121,6 +122,7 @@ public static class ReportRunner
             }
 
             var index = i;
+            options.Sending?.Report(requests[index]);
             tasks.Add(Task.Run(async () =>
             {
                 results[index] = await client.SendAsync(requests[index], clock.Elapsed.TotalSeconds, cancellationToken);

@@ -70,7 +70,17 @@ public sealed class GatewayCandidateRunner(
                     stop.Cancel();
                 }
             }),
+            Sending = new InlineProgress<Workloads.WorkloadRequest>(r => watch.Sent(r.Line)),
         };
+
+        // Requests still in flight past the p95 target count against it before they end (HardTargetWatch).
+        using var overdue = new Timer(_ =>
+        {
+            if (watch.CheckInFlight())
+            {
+                stop.Cancel();
+            }
+        }, null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
 
         try
         {

@@ -67,7 +67,7 @@ public sealed class TableCandidateRunner(int requests, Targets targets) : ICandi
             var latency = Latency(candidate) * (1 + 0.05 * Gaussian(random));
             latencies.Add(latency);
             failed += ok ? 0 : 1;
-            if (watch.Observe(ok, latency))
+            if (watch.Observe(i, ok, latency))
             {
                 RequestsRun[candidate.Key] = i;
                 var seen = latencies.Select((l, n) => new RequestResult($"r{n}", n + 1, !(FailAt.TryGetValue(candidate.Key, out var f) && n + 1 >= f), null, 0, l, null, null, null, null, null, "")).ToList();

@@ -1,5 +1,6 @@
 using LlmGateway.Cli.Report;
 using LlmGateway.Cli.Tune;
+using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
 namespace LlmGateway.Cli.Tests.Tune;
@@ -85,16 +86,39 @@ public sealed class TuneSearchTests(ITestOutputHelper output)
     {
         var watch = new HardTargetWatch(40, 2.5);
         Assert.Equal(2, watch.SlowAllowed);
-        Assert.False(watch.Observe(true, 3));
-        Assert.False(watch.Observe(true, 1));
-        Assert.False(watch.Observe(true, 3));
-        Assert.True(watch.Observe(true, 3));
-        Assert.Contains("3 of 4", watch.Broken, StringComparison.Ordinal);
+        Assert.False(watch.Observe(1, true, 3));
+        Assert.False(watch.Observe(2, true, 1));
+        Assert.False(watch.Observe(3, true, 3));
+        Assert.True(watch.Observe(4, true, 3));
+        Assert.Contains("3 requests over the p95 target after 4 of 40", watch.Broken, StringComparison.Ordinal);
 
         var failing = new HardTargetWatch(40, 2.5);
-        Assert.True(failing.Observe(false, 0.1));
+        Assert.True(failing.Observe(1, false, 0.1));
         // 10 requests: ceil(9.5) = 10, so a single slow one already puts p95 over the target.
         Assert.Equal(0, new HardTargetWatch(10, 2.5).SlowAllowed);
+    }
+
+    [Fact]
+    public void Requests_in_flight_past_the_target_count_against_it_before_they_end()
+    {
+        var time = new FakeTimeProvider();
+        var watch = new HardTargetWatch(40, 2.5, time);
+        watch.Sent(1);
+        watch.Sent(2);
+        time.Advance(TimeSpan.FromSeconds(2));
+        watch.Sent(3);
+        Assert.False(watch.CheckInFlight());
+        time.Advance(TimeSpan.FromSeconds(1));
+        // 1 and 2 are 3 s in flight: over the target, and allowed (two of 40).
+        Assert.False(watch.CheckInFlight());
+        Assert.Equal(2, watch.Slow);
+        // One that ended counts once, however it is seen.
+        Assert.False(watch.Observe(1, true, 4));
+        Assert.Equal(2, watch.Slow);
+        time.Advance(TimeSpan.FromSeconds(2));
+        // 3 is now 3 s in flight too: the third over the target stops the candidate before any answer of it arrives.
+        Assert.True(watch.CheckInFlight());
+        Assert.Equal(1, watch.Seen);
     }
 
     [Fact]
