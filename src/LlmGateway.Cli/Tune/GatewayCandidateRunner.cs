@@ -89,7 +89,7 @@ public sealed class GatewayCandidateRunner(
         }
         catch (OperationCanceledException) when (watch.Broken is not null && !cancellationToken.IsCancellationRequested)
         {
-            return Stopped(candidate, watch.Broken, [.. seen], report.Targets, clock.Elapsed.TotalSeconds);
+            return Stopped(candidate, watch, [.. seen], clock.Elapsed.TotalSeconds);
         }
         catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
         {
@@ -117,8 +117,11 @@ public sealed class GatewayCandidateRunner(
             missed.Count == 0 ? null : "misses " + string.Join(", ", missed), elapsedSeconds);
     }
 
-    /// <summary>A run stopped early: its latency figures over the requests that ended; no CPU figures (the report did not finish).</summary>
-    public static CandidateResult Stopped(Candidate candidate, string reason, IReadOnlyList<RequestResult> seen, Targets targets, double elapsedSeconds)
+    /// <summary>
+    /// A run stopped early: its latency figures over the requests that ended; no CPU figures (the report did not finish).
+    /// It missed latency when the watch stopped it for latency (requests in flight past the target count, too).
+    /// </summary>
+    public static CandidateResult Stopped(Candidate candidate, HardTargetWatch watch, IReadOnlyList<RequestResult> seen, double elapsedSeconds)
     {
         var ok = seen.Where(r => r.Ok).Select(r => r.LatencySeconds).ToList();
         var latency = Distribution.Of(ok);
@@ -126,8 +129,8 @@ public sealed class GatewayCandidateRunner(
         return new CandidateResult(
             candidate, CandidateStatus.Stopped, seen.Count, failed, null, null, null, null, null,
             ok.Count > 0 ? latency.P50 : null, ok.Count > 0 ? latency.P95 : null, ok.Count > 0 ? latency.P99 : null, null, null,
-            MeetsTargets: false, MissesLatency: failed == 0 && ok.Any(l => l > targets.P95LatencySeconds), MissesCpu: false,
-            "stopped: " + reason, elapsedSeconds);
+            MeetsTargets: false, MissesLatency: failed == 0 && watch.Slow > watch.SlowAllowed, MissesCpu: false,
+            "stopped: " + watch.Broken, elapsedSeconds);
     }
 
     public static CandidateResult Failed(Candidate candidate, string reason, double elapsedSeconds) =>

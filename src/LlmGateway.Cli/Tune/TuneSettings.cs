@@ -58,7 +58,7 @@ public sealed class TuneSettings : CommandSettings
     public int? MaxRuns { get; init; }
 
     [CommandOption("--results <FILE>")]
-    [Description("JSONL results, one line per measured candidate; an interrupted search resumes from it. Default: tune-results.jsonl")]
+    [Description("JSONL results, one line per measured candidate; an interrupted search resumes from it. The plot (FILE.pareto.png) and the tables as Markdown (FILE.md) go beside it. Default: tune-results.jsonl")]
     public string Results { get; init; } = "tune-results.jsonl";
 
     [CommandOption("--write <FILE>")]
