@@ -74,11 +74,19 @@ public sealed class GatewayCandidateRunner(
         };
 
         // Requests still in flight past the p95 target count against it before they end (HardTargetWatch).
+        var running = 1;
         using var overdue = new Timer(_ =>
         {
-            if (watch.CheckInFlight())
+            // A tick already running when the run ends must not cancel a source that is being disposed.
+            if (Volatile.Read(ref running) == 1 && watch.CheckInFlight())
             {
-                stop.Cancel();
+                lock (seen)
+                {
+                    if (running == 1)
+                    {
+                        stop.Cancel();
+                    }
+                }
             }
         }, null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
 
@@ -94,6 +102,13 @@ public sealed class GatewayCandidateRunner(
         catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
         {
             return Failed(candidate, e.Message, clock.Elapsed.TotalSeconds);
+        }
+        finally
+        {
+            lock (seen)
+            {
+                running = 0;
+            }
         }
     }
 
