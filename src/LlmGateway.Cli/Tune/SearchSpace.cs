@@ -40,6 +40,12 @@ public sealed record SearchSpace(
         Closest(Threads, plan.Threads), Closest(ThreadsBatch, plan.ThreadsBatch), Closest(CapPeriodsMicroseconds, plan.CapPeriodMicroseconds),
         Closest(ContextSizes, plan.ContextSize), Closest(Parallel, plan.Parallel));
 
+    /// <summary>Whether every setting of <paramref name="c"/> is one of this space's values (a results file may hold others).</summary>
+    public bool Contains(Candidate c) =>
+        Models.Contains(c.Model, StringComparer.Ordinal) && BudgetPercents.Contains(c.BudgetPercent) && Modes.Contains(c.Mode, StringComparer.Ordinal)
+        && Threads.Contains(c.Threads) && ThreadsBatch.Contains(c.ThreadsBatch) && CapPeriodsMicroseconds.Contains(c.CapPeriodMicroseconds)
+        && ContextSizes.Contains(c.ContextSize) && Parallel.Contains(c.Parallel);
+
     /// <summary>The candidates one step away along one setting (the next smaller or larger value; any other model or mode).</summary>
     public IEnumerable<Candidate> Neighbours(Candidate c)
     {

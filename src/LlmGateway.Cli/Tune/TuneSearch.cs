@@ -74,7 +74,8 @@ public sealed class TuneSearch(ICandidateRunner runner, Targets targets, int pla
                     await MeasureAsync(next);
                 }
 
-                var best = results.Values.MinBy(Rank)!;
+                // The walk stays in the space asked for, whatever else an earlier search left in the results file.
+                var best = results.Values.Where(r => space.Contains(r.Candidate)).MinBy(Rank)!;
                 if (Rank(best).CompareTo(Rank(current)) >= 0 || (maxRuns is { } limit && runs >= limit))
                 {
                     break;
@@ -94,7 +95,8 @@ public sealed class TuneSearch(ICandidateRunner runner, Targets targets, int pla
 
     /// <summary>
     /// Orders candidates: those meeting every target by p95 latency; then the others by how far they miss (the sum of
-    /// each missed figure's relative excess), stopped runs after measured ones, failures to start last.
+    /// each missed figure's relative excess); then stopped runs, by how many requests ended before the stop (more first);
+    /// failures to start last.
     /// </summary>
     public (int Tier, double Score) Rank(CandidateResult r)
     {
@@ -108,9 +110,15 @@ public sealed class TuneSearch(ICandidateRunner runner, Targets targets, int pla
             return (3, 0);
         }
 
+        if (r.Status == CandidateStatus.Stopped)
+        {
+            // The further through the workload before it broke a target, the nearer it came: a gradient where all are stopped.
+            return (2, -r.Requests);
+        }
+
         var excess = Excess(r.CpuMeanPercent, targets.ActiveCpuMeanPercent) + Excess(r.CpuP99Percent, targets.ActiveCpuP99Percent)
             + Excess(r.P95Seconds, targets.P95LatencySeconds) + Excess(r.RssGiB, targets.RamGigabytes);
-        return (r.Status == CandidateStatus.Stopped ? 2 : 1, excess);
+        return (1, excess);
     }
 
     /// <summary>Fully measured candidates no other beats on both p95 latency and active CPU mean (lower is better for both).</summary>
