@@ -11,9 +11,11 @@ namespace LlmGateway.Cli.Tune;
 /// </summary>
 /// <param name="report">The report's options; the URL is each candidate's gateway, the rest (workload, targets, quiet period) is the same for all.</param>
 /// <param name="fixedSettings">Settings every candidate's gateway gets under its own (llama-server's path, API keys).</param>
+/// <param name="settle">How long a ready gateway is left alone before the report: its start-up (JIT, the first health probes) is not idle cost.</param>
 /// <param name="startTimeout">How long a gateway may take to become ready (loading the model included).</param>
 public sealed class GatewayCandidateRunner(
-    string gatewayDll, ReportOptions report, IProgress<ReportPhase> progress, TimeSpan startTimeout, IReadOnlyList<KeyValuePair<string, string>> fixedSettings)
+    string gatewayDll, ReportOptions report, IProgress<ReportPhase> progress, TimeSpan startTimeout, IReadOnlyList<KeyValuePair<string, string>> fixedSettings,
+    TimeSpan settle)
     : ICandidateRunner
 {
     /// <summary>LlamaServer:ContextSize and Parallel as the gateway defaults them (docs/configuration.md), unless --set or the environment sets them.</summary>
@@ -52,6 +54,9 @@ public sealed class GatewayCandidateRunner(
         {
             return Failed(candidate, e.Message, clock.Elapsed.TotalSeconds);
         }
+
+        progress.Report(new ReportPhase("settling after start", 0, 1));
+        await Task.Delay(settle, cancellationToken);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var seen = new List<RequestResult>();

@@ -73,7 +73,8 @@ public sealed class TuneCommand : AsyncCommand<TuneSettings>
                             current.Value = phase.Done;
                         }
                     });
-                    var runner = new GatewayCandidateRunner(dll, report, phases, TimeSpan.FromSeconds(settings.StartTimeoutSeconds), settings.Fixed);
+                    var runner = new GatewayCandidateRunner(dll, report, phases, TimeSpan.FromSeconds(settings.StartTimeoutSeconds), settings.Fixed,
+                        TimeSpan.FromSeconds(settings.SettleSeconds));
                     var search = new TuneSearch(runner, targets, workload.Requests.Count, settings.MaxRuns);
                     outcome = await search.RunAsync(settings.Space(), resumed, result =>
                     {

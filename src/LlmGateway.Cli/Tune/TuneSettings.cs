@@ -77,6 +77,10 @@ public sealed class TuneSettings : CommandSettings
     [Description("Quiet period measured per candidate for idle CPU; 0 skips it. Default: 5")]
     public double IdleSeconds { get; init; } = 5;
 
+    [CommandOption("--settle-seconds <N>")]
+    [Description("How long each candidate's gateway is left alone once ready, before the quiet period: start-up is not idle cost. Default: 5")]
+    public double SettleSeconds { get; init; } = 5;
+
     [CommandOption("--timeout <SECONDS>")]
     [Description("Per-request timeout (no retries). Default: 300")]
     public double TimeoutSeconds { get; init; } = 300;
@@ -157,6 +161,7 @@ public sealed class TuneSettings : CommandSettings
         return Words(Modes).FirstOrDefault(m => m is not ("Cap" or "Yield" or "CapAndYield" or "None")) is { } bad
             ? ValidationResult.Error($"--modes: '{bad}' is not Cap, Yield, CapAndYield or None")
             : MaxRuns is <= 0 ? ValidationResult.Error("--max-runs must be at least 1")
+            : SettleSeconds < 0 || IdleSeconds < 0 ? ValidationResult.Error("--settle-seconds and --idle-seconds must be 0 or more")
             : ValidationResult.Success();
     }
 

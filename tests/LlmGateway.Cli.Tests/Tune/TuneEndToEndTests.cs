@@ -33,7 +33,7 @@ public sealed class TuneEndToEndTests
                 "--gateway", typeof(LlmGateway.Extensions).Assembly.Location,
                 "--set", $"LlamaServer__ExecutablePath={TestEnvironment.LlamaServer}", "--set", $"LlamaServer__LauncherPath={TestEnvironment.Launcher}",
                 "--budgets", "100", "--modes", "None", "--threads", "1", "--threads-batch", "1,2", "--cap-periods", "100000",
-                "--context-sizes", "2048", "--parallel", "1", "--idle-seconds", "0",
+                "--context-sizes", "2048", "--parallel", "1", "--idle-seconds", "0", "--settle-seconds", "0",
                 "--max-p95", "600", "--max-cpu-mean", "100", "--max-cpu-p99", "100", "--max-tail-ratio", "1000000", "--max-idle-cpu", "100",
                 "--results", results, "--write", winner,
             ]);
