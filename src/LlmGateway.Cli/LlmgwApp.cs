@@ -1,11 +1,12 @@
 using LlmGateway.Cli.Models;
 using LlmGateway.Cli.Report;
 using LlmGateway.Cli.Serve;
+using LlmGateway.Cli.Tune;
 using Spectre.Console.Cli;
 
 namespace LlmGateway.Cli;
 
-/// <summary>The llmgw command line: serve, model synthesize|inspect, report.</summary>
+/// <summary>The llmgw command line: serve, model synthesize|inspect, report, tune.</summary>
 public static class LlmgwApp
 {
     public static CommandApp Create()
@@ -25,6 +26,9 @@ public static class LlmgwApp
             config.AddCommand<ReportCommand>("report")
                 .WithDescription("Replay a workload against a running gateway and score it against the targets")
                 .WithExample("report", "--url", "http://127.0.0.1:8080", "--workload", "bench/workloads/endpoint-security.jsonl");
+            config.AddCommand<TuneCommand>("tune")
+                .WithDescription("Search the gateway's settings for the lowest p95 latency that meets every target, starting a gateway per candidate")
+                .WithExample("tune", "--workload", "bench/workloads/endpoint-security.jsonl", "--model", "a.gguf", "--write", "tuned.env");
         });
         return app;
     }

@@ -3,6 +3,8 @@ using LlmGateway.Cli.Workloads;
 namespace LlmGateway.Cli.Report;
 
 /// <summary>One report run: which gateway, which workload (and arrival, if the command line overrides the file's), what else to measure.</summary>
+/// <param name="Sending">Told of each request as it is sent.</param>
+/// <param name="Completed">Told of each request as it ends (llmgw tune stops a candidate that already broke a hard target).</param>
 public sealed record ReportOptions(
     Uri Url,
     Workload Workload,
@@ -12,4 +14,6 @@ public sealed record ReportOptions(
     Targets Targets,
     string? ApiKey = null,
     int Seed = 1,
-    TimeSpan? RequestTimeout = null);
+    TimeSpan? RequestTimeout = null,
+    IProgress<RequestResult>? Completed = null,
+    IProgress<WorkloadRequest>? Sending = null);

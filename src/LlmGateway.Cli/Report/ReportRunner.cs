@@ -103,7 +103,9 @@ public static class ReportRunner
         {
             for (var i = 0; i < requests.Count; i++)
             {
+                options.Sending?.Report(requests[i]);
                 results[i] = await client.SendAsync(requests[i], clock.Elapsed.TotalSeconds, cancellationToken);
+                options.Completed?.Report(results[i]);
                 progress.Report(new ReportPhase("requests", ++done, requests.Count));
             }
 
@@ -120,9 +122,11 @@ public static class ReportRunner
             }
 
             var index = i;
+            options.Sending?.Report(requests[index]);
             tasks.Add(Task.Run(async () =>
             {
                 results[index] = await client.SendAsync(requests[index], clock.Elapsed.TotalSeconds, cancellationToken);
+                options.Completed?.Report(results[index]);
                 progress.Report(new ReportPhase("requests", Interlocked.Increment(ref done), requests.Count));
             }, cancellationToken));
         }
