@@ -17,9 +17,7 @@ public sealed class TuneCommand : AsyncCommand<TuneSettings>
         ArrivalPattern arrival;
         try
         {
-            workload = WorkloadReader.Read(settings.Workload!);
-            arrival = settings.Arrival is null ? workload.Arrival
-                : ArrivalPattern.TryParse(settings.Arrival, out var problem) ?? throw new WorkloadFormatException($"--arrival: {problem}");
+            (workload, arrival) = settings.ReadWorkload();
         }
         catch (WorkloadFormatException e)
         {

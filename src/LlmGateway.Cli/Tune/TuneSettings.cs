@@ -7,11 +7,8 @@ using Spectre.Console.Cli;
 namespace LlmGateway.Cli.Tune;
 
 /// <summary>The options of llmgw tune: the workload and targets as for report, the space to search, where results go.</summary>
-public sealed class TuneSettings : CommandSettings
+public sealed class TuneSettings : WorkloadRunSettings
 {
-    [CommandOption("--workload <FILE>")]
-    [Description("JSONL workload (see bench/workloads/README.md)")]
-    public string? Workload { get; init; }
 
     [CommandOption("--model <FILE>")]
     [Description("A GGUF model file; repeat to search across several (e.g. two quantisations)")]
@@ -65,14 +62,6 @@ public sealed class TuneSettings : CommandSettings
     [Description("Write the winner as gateway settings: FILE.json appsettings-style JSON, any other name environment lines (Section__Key=value)")]
     public string? Write { get; init; }
 
-    [CommandOption("--arrival <PATTERN>")]
-    [Description("sequential, fixed:RATE or poisson:RATE; overrides the workload's header")]
-    public string? Arrival { get; init; }
-
-    [CommandOption("--seed <N>")]
-    [Description("Seed of the Poisson arrival times. Default: 1")]
-    public int Seed { get; init; } = 1;
-
     [CommandOption("--idle-seconds <N>")]
     [Description("Quiet period measured per candidate for idle CPU; 0 skips it. Default: 5")]
     public double IdleSeconds { get; init; } = 5;
@@ -81,43 +70,9 @@ public sealed class TuneSettings : CommandSettings
     [Description("How long each candidate's gateway is left alone once ready, before the quiet period: start-up is not idle cost. Default: 5")]
     public double SettleSeconds { get; init; } = 5;
 
-    [CommandOption("--timeout <SECONDS>")]
-    [Description("Per-request timeout (no retries). Default: 300")]
-    public double TimeoutSeconds { get; init; } = 300;
-
     [CommandOption("--start-timeout <SECONDS>")]
     [Description("How long a candidate's gateway may take to become ready. Default: 180")]
     public double StartTimeoutSeconds { get; init; } = 180;
-
-    [CommandOption("--max-idle-cpu <PERCENT>")]
-    [Description("Target: idle CPU of gateway + llama-server. Default: 2")]
-    public double MaxIdleCpu { get; init; } = 2;
-
-    [CommandOption("--max-cpu-mean <PERCENT>")]
-    [Description("Target: llama-server's mean CPU while active. Default: 35")]
-    public double MaxCpuMean { get; init; } = 35;
-
-    [CommandOption("--max-cpu-p99 <PERCENT>")]
-    [Description("Target: p99 of the 100 ms CPU samples. Default: 50")]
-    public double MaxCpuP99 { get; init; } = 50;
-
-    [CommandOption("--max-ram-gb <GIB>")]
-    [Description("Target: llama-server's RSS peak. Default: 6")]
-    public double MaxRamGb { get; init; } = 6;
-
-    [CommandOption("--max-p95 <SECONDS>")]
-    [Description("Target: p95 latency; also the early stop's bound. Default: 2.5")]
-    public double MaxP95 { get; init; } = 2.5;
-
-    [CommandOption("--max-tail-ratio <X>")]
-    [Description("Target: p99/p50 latency stays below this. Default: 2")]
-    public double MaxTailRatio { get; init; } = 2;
-
-    [CommandOption("--min-correctness <RATIO>")]
-    [Description("Target: share of answers meeting \"expected\". Default: 0.8")]
-    public double MinCorrectness { get; init; } = 0.8;
-
-    public Targets Targets => new(MaxIdleCpu, MaxCpuMean, MaxCpuP99, MaxRamGb, MaxP95, MaxTailRatio, MinCorrectness);
 
     public SearchSpace Space()
     {
@@ -129,9 +84,9 @@ public sealed class TuneSettings : CommandSettings
 
     public override ValidationResult Validate()
     {
-        if (string.IsNullOrEmpty(Workload))
+        if (base.Validate() is { Successful: false } shared)
         {
-            return ValidationResult.Error("--workload FILE is required");
+            return shared;
         }
 
         if (Models.Length == 0)
