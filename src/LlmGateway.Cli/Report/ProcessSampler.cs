@@ -7,7 +7,8 @@ namespace LlmGateway.Cli.Report;
 /// The gateway has a sampler of its own, but it serves statistics over its sliding window (GET /admin/cpu), not the raw
 /// samples of an arbitrary interval; so the report samples the same processes the same way (utime + stime of all
 /// threads, percent of all cores, nearest-rank percentiles) over exactly the interval it measures.
-/// A thread that sleeps, not a timer: a late sample is measured over its real length, never skipped.
+/// A thread that sleeps, not a timer: a late sample is measured over its real length, never skipped; and stopping takes
+/// one last sample, so even an interval shorter than one period has one.
 /// </remarks>
 public sealed class ProcessSampler : IDisposable
 {
@@ -52,8 +53,12 @@ public sealed class ProcessSampler : IDisposable
         var child = ProcSnapshot.Read(_childPid);
         var gateway = _gatewayPid is { } g ? ProcSnapshot.Read(g) : null;
         var last = clock.Elapsed;
-        while (!_stop.Wait(_interval))
+        // The last sample is taken when stopped, over whatever time passed since the one before: a workload shorter than
+        // one interval still gets its CPU and RSS measured.
+        var stopped = false;
+        while (!stopped)
         {
+            stopped = _stop.Wait(_interval);
             var now = clock.Elapsed;
             var nextChild = ProcSnapshot.Read(_childPid);
             var nextGateway = _gatewayPid is { } pid ? ProcSnapshot.Read(pid) : null;
