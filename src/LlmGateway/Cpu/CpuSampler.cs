@@ -22,6 +22,8 @@ public sealed class CpuSampler(
     private readonly int _capacity = Math.Max(Samples(options.Value, TimeSpan.FromSeconds(options.Value.WindowSeconds)), Samples(options.Value, TimeSpan.FromMinutes(5)));
     private long _peakRss;
     private int? _peakPid;
+    private readonly SampleLog _log = new(Math.Max(Samples(options.Value, TimeSpan.FromSeconds(options.Value.WindowSeconds)), Samples(options.Value, TimeSpan.FromMinutes(5))));
+    private long _gatewayRss;
     private SlidingWindow? _child;
     private SlidingWindow? _system;
     private long _childRss;
@@ -40,6 +42,12 @@ public sealed class CpuSampler(
         _confined?.ThrottledNanoseconds / 1e9);
 
     public long ChildRssBytes => Interlocked.Read(ref _childRss);
+
+    /// <summary>Every sample of the last five minutes (or the window, if longer), numbered, with the gateway's own CPU and whether it was busy.</summary>
+    public SampleLog Log => _log;
+
+    /// <summary>The sampling period while busy; an idle sample is logged as this many.</summary>
+    public TimeSpan Interval => _interval;
 
     /// <summary>
     /// The share of the last second llama-server's main thread spent runnable but not running (0 to 1): waiting for
@@ -84,6 +92,11 @@ public sealed class CpuSampler(
         return done.Task;
     }
 
+    private static long GatewayCpuMicroseconds() =>
+        Interop.LinuxInterop.GetResourceUsage(Interop.LinuxInterop.RusageSelf, out var u) == 0
+            ? ((u.UserSeconds + u.SystemSeconds) * 1_000_000) + u.UserMicroseconds + u.SystemMicroseconds
+            : 0;
+
     private static int Samples(CpuSamplerOptions o, TimeSpan span) => Math.Max(1, (int)(span.TotalMilliseconds / o.IntervalMilliseconds));
 
     private void Run(CancellationToken stoppingToken)
@@ -103,6 +116,8 @@ public sealed class CpuSampler(
         long lastDelay = 0;
         var lastWaitTick = lastTick;
         double? childPercent = null;
+        var lastGatewayUs = GatewayCpuMicroseconds();
+        var lastEnded = activity.Ended;
         var trim = new IdleMemoryTrim(time);
         while (true)
         {
@@ -142,6 +157,15 @@ public sealed class CpuSampler(
 
             lastSystem = system;
 
+            // The gateway's own CPU, for the idle cost of the whole service; busy when a request was in flight or ended
+            // since the last sample, so a request shorter than one interval still makes its sample active.
+            var gatewayUs = GatewayCpuMicroseconds();
+            var gatewayPercent = Math.Clamp(100.0 * (gatewayUs - lastGatewayUs) * 1000 / (elapsedNs * cores), 0, 100);
+            lastGatewayUs = gatewayUs;
+            var ended = activity.Ended;
+            var busy = activity.InFlight > 0 || ended != lastEnded;
+            lastEnded = ended;
+
             // A new child (restart) starts its own count; its first interval has no baseline and is skipped.
             var pid = connection.State.Pid;
             // The cgroup's own count when there is one: one file, and it includes every process in the group.
@@ -168,6 +192,7 @@ public sealed class CpuSampler(
                 }
 
                 metrics.CpuSampled(childPercent, systemPercent);
+                _log.Add(childPercent, gatewayPercent, systemPercent, Interlocked.Read(ref _childRss), Interlocked.Read(ref _gatewayRss), busy);
             }
 
             // Memory moves slowly: about once a second is enough, and at once for a new child.
@@ -182,6 +207,7 @@ public sealed class CpuSampler(
             _waitRatio = delay is { } w && pid == lastWaitPid && waitedNs > 0 ? Math.Clamp((w - lastDelay) / waitedNs, 0, 1) : null;
             (lastWaitPid, lastDelay, lastWaitTick) = (pid, delay ?? 0, time.GetTimestamp());
 
+            Interlocked.Exchange(ref _gatewayRss, proc.SelfResidentBytes());
             var rss = pid is { } q ? proc.ResidentBytes(q) ?? 0 : 0;
             Interlocked.Exchange(ref _childRss, rss);
             if (pid != _peakPid)

@@ -1,6 +1,7 @@
 using LlmGateway.Cpu;
 using LlmGateway.Memory;
 using LlmGateway.Proxy;
+using LlmGateway.Scorecard;
 using LlmGateway.Security;
 
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,6 +20,12 @@ public static class AdminEndpoints
             .WithSummary("llama-server's own Prometheus metrics (llamacpp:*)");
         group.MapGet("/cpu", (CpuSampler sampler) => TypedResults.Ok(sampler.Snapshot()))
             .WithSummary("llama-server's and the system's CPU (percent of the machine) over the sliding window, and its RSS");
+        group.MapGet("/cpu/samples", (CpuSampler sampler, long? after) => TypedResults.Ok(CpuSamples.From(sampler, after ?? -1)))
+            .WithSummary("The sampler's samples numbered after 'after' (all it keeps when absent), with 'next' to ask from next time: the raw samples of an interval, as llmgw report reads them");
+        group.MapGet("/scorecard", Results<Ok<ScorecardReport>, BadRequest<AdminQueryError>> (LiveScorecard scorecard, double? window) =>
+            window is { } w && !(w is > 0 and <= 86_400) ? TypedResults.BadRequest(new AdminQueryError("window must be a number of seconds, more than 0"))
+            : TypedResults.Ok(scorecard.Current(TimeSpan.FromSeconds(window ?? 300))))
+            .WithSummary("The running service against its targets (section Targets) over the last 'window' seconds (default 300, at most what the sampler keeps)");
         group.MapGet("/cpu/plan", (CpuGovernor governor) => TypedResults.Ok(governor.Report()))
             .WithSummary("The CPU plan derived from the budget, which backend enforces each part, and which backends were refused and why");
         group.MapGet("/memory", (MemoryPlan plan, CpuSampler sampler, CpuGovernor governor) => TypedResults.Ok(MemoryReport.From(plan, sampler, governor)))
@@ -37,3 +44,17 @@ public sealed record CpuCapChange(double? CapPercent);
 
 /// <summary>Why a cap change was not made.</summary>
 public sealed record CpuCapRefused(string Error);
+
+/// <summary>Why an admin query was refused.</summary>
+public sealed record AdminQueryError(string Error);
+
+/// <summary>GET /admin/cpu/samples: samples numbered from the one after 'after'; ask again with after = next - 1.</summary>
+/// <param name="Dropped">Samples asked for that were no longer kept: the reader fell behind by more than the log holds.</param>
+public sealed record CpuSamples(int IntervalMs, long Next, long Dropped, IReadOnlyList<LoggedSample> Samples)
+{
+    public static CpuSamples From(CpuSampler sampler, long after)
+    {
+        var (samples, dropped) = sampler.Log.After(after);
+        return new CpuSamples((int)sampler.Interval.TotalMilliseconds, samples.Count > 0 ? samples[^1].Sequence + 1 : sampler.Log.Next, dropped, samples);
+    }
+}

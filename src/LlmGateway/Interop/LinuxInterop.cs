@@ -31,4 +31,21 @@ internal static partial class LinuxInterop
 
     [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
     public static partial int Madvise(nint address, nuint length, int advice);
+
+    /// <summary>struct rusage's first two fields (user and system time as timevals); the rest is not read.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct ResourceUsage
+    {
+        public long UserSeconds;
+        public long UserMicroseconds;
+        public long SystemSeconds;
+        public long SystemMicroseconds;
+        private unsafe fixed long _rest[14];
+    }
+
+    public const int RusageSelf = 0;
+
+    /// <summary>The CPU time of the whole calling process (all threads) in microseconds: one system call, no file.</summary>
+    [LibraryImport("libc", EntryPoint = "getrusage", SetLastError = true)]
+    public static partial int GetResourceUsage(int who, out ResourceUsage usage);
 }
