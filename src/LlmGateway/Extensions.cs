@@ -47,9 +47,9 @@ public static class Extensions
         services.AddSingleton<IValidateOptions<CpuSamplerOptions>, CpuSamplerOptionsValidator>();
         services.AddSingleton<CpuSampler>();
         services.AddHostedService(sp => sp.GetRequiredService<CpuSampler>());
-        services.AddOptions<Scorecard.TargetsOptions>().BindConfiguration(Scorecard.TargetsOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<Scorecard.TargetsOptions>, Scorecard.TargetsOptionsValidator>();
-        services.AddSingleton<Scorecard.LiveScorecard>();
+        services.AddOptions<Scoring.TargetsOptions>().BindConfiguration(Scoring.TargetsOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Scoring.TargetsOptions>, Scoring.TargetsOptionsValidator>();
+        services.AddSingleton<Scoring.LiveScorecard>();
 
         services.AddGatewayTelemetry();
         services.AddSingleton<Admission>();

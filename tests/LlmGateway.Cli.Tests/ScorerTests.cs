@@ -19,9 +19,20 @@ public sealed class ScorerTests
     private static RequestResult Result(double latency, double ttft = 0.1, bool ok = true, bool? correct = null, LlamaTimings? timings = null) =>
         new("r", 1, ok, ok ? null : "HTTP 503", 0, latency, ttft, 10, 5, timings, correct, "");
 
-    private static CpuSample Cpu(double child, double gateway = 0, long rss = 1L << 30) => new(0, child, gateway, rss, 100L << 20);
+    private static CpuSample Cpu(double child, double gateway = 0, long rss = 1L << 30, bool busy = true) => new(0, 0, child, gateway, rss, 100L << 20, busy);
 
     private static ScoreLine Line(IReadOnlyList<ScoreLine> lines, string metric) => lines.Single(l => l.Metric == metric);
+
+    [Fact]
+    public void Active_CPU_is_that_of_the_samples_taken_while_a_request_was_in_flight()
+    {
+        // Half the samples busy at 40 %, half in the gaps between arrivals at 0 %: the mean a user feels is 40, not 20.
+        var samples = Enumerable.Range(0, 100).Select(i => i % 2 == 0 ? Cpu(40) : Cpu(0, busy: false)).ToList();
+        var lines = Scorer.Score(new Measurements([Result(1)], null, samples, null, null, false), new Targets());
+
+        Assert.Equal(40, Line(lines, "active CPU mean (llama-server, 100 ms)").Value);
+        Assert.False(Line(lines, "active CPU mean (llama-server, 100 ms)").Pass);
+    }
 
     [Fact]
     public void Each_figure_is_held_against_its_target()

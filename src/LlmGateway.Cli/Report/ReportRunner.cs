@@ -7,8 +7,6 @@ namespace LlmGateway.Cli.Report;
 /// <summary>Replays a workload against a running gateway and measures it: the quiet period, the workload, the foreground job.</summary>
 public static class ReportRunner
 {
-    private static readonly TimeSpan SampleInterval = TimeSpan.FromMilliseconds(100);
-
     public static async Task<Scorecard> RunAsync(ReportOptions options, IProgress<ReportPhase> progress, CancellationToken cancellationToken)
     {
         using var http = new HttpClient
@@ -21,17 +19,17 @@ public static class ReportRunner
             http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
         }
 
-        var (childPid, model, synthetic) = await GatewayStateAsync(http, cancellationToken);
-        var gatewayPid = childPid is { } c ? ProcSnapshot.GatewayOf(c) : null;
-        var local = childPid is { } cp && ProcSnapshot.Read(cp) is not null;
-        var cpuSource = local
-            ? $"/proc of llama-server (pid {childPid}) and the gateway (pid {gatewayPid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "not found"}), sampled by llmgw every 100 ms"
-            : "none: llama-server's pid is not on this machine";
+        var (model, synthetic) = await GatewayStateAsync(http, cancellationToken);
+        var sampled = await GatewaySamples.ServedAsync(http, cancellationToken);
+
+        var cpuSource = sampled
+            ? "the gateway's own sampler (GET /admin/cpu/samples): llama-server and the gateway every 100 ms"
+            : "none: the gateway serves no CPU samples (GET /admin/cpu/samples)";
 
         IReadOnlyList<CpuSample>? idle = null;
-        if (local && options.Idle > TimeSpan.Zero)
+        if (sampled && options.Idle > TimeSpan.Zero)
         {
-            using var sampler = new ProcessSampler(childPid!.Value, gatewayPid, SampleInterval);
+            await using var quiet = await GatewaySamples.StartAsync(http, cancellationToken);
             var clock = Stopwatch.StartNew();
             while (clock.Elapsed < options.Idle)
             {
@@ -39,7 +37,7 @@ public static class ReportRunner
                 await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
             }
 
-            idle = sampler.Stop();
+            (idle, _) = await quiet.StopAsync(cancellationToken);
             progress.Report(new ReportPhase("quiet period", options.Idle.TotalSeconds, options.Idle.TotalSeconds));
         }
 
@@ -61,19 +59,18 @@ public static class ReportRunner
         var started = DateTimeOffset.UtcNow;
         using var stopForeground = new CancellationTokenSource();
         var beside = options.Foreground ? ForegroundJob.RepeatUntil(stopForeground.Token) : null;
-        var active = local ? new ProcessSampler(childPid!.Value, gatewayPid, SampleInterval) : null;
+        await using var active = sampled ? await GatewaySamples.StartAsync(http, cancellationToken) : null;
         IReadOnlyList<RequestResult> results;
-        IReadOnlyList<CpuSample>? activeSamples;
         try
         {
             results = await ReplayAsync(new ChatStreamClient(http, model), options, progress, cancellationToken);
         }
         finally
         {
-            activeSamples = active?.Stop();
-            active?.Dispose();
             stopForeground.Cancel();
         }
+
+        IReadOnlyList<CpuSample>? activeSamples = active is null ? null : (await active.StopAsync(cancellationToken)).Samples;
 
         IReadOnlyList<double>? besideRuns = null;
         if (beside is not null)
@@ -135,8 +132,8 @@ public static class ReportRunner
         return results;
     }
 
-    /// <summary>llama-server's pid from /ready (which must say ready), the served model from /v1/models, and whether it is synthetic.</summary>
-    private static async Task<(int? ChildPid, string Model, bool Synthetic)> GatewayStateAsync(HttpClient http, CancellationToken cancellationToken)
+    /// <summary>Whether the gateway is ready (/ready), the served model from /v1/models, and whether it is synthetic.</summary>
+    private static async Task<(string Model, bool Synthetic)> GatewayStateAsync(HttpClient http, CancellationToken cancellationToken)
     {
         using var ready = await http.GetAsync("ready", cancellationToken);
         var readiness = await ready.Content.ReadAsStringAsync(cancellationToken);
@@ -144,9 +141,6 @@ public static class ReportRunner
         {
             throw new InvalidOperationException($"The gateway at {http.BaseAddress} is not ready ({(int)ready.StatusCode}): {readiness}");
         }
-
-        using var state = JsonDocument.Parse(readiness);
-        int? pid = state.RootElement.TryGetProperty("pid", out var p) && p.TryGetInt32(out var n) ? n : null;
 
         using var models = await http.GetAsync("v1/models", cancellationToken);
         var text = await models.Content.ReadAsStringAsync(cancellationToken);
@@ -159,6 +153,6 @@ public static class ReportRunner
         var model = list.RootElement.GetProperty("data")[0].GetProperty("id").GetString() ?? "default";
         // Synthetic models (scripts/synthetic-model.sh) have random weights and say so in their name.
         var synthetic = text.Contains("random weights", StringComparison.OrdinalIgnoreCase) || model.Contains("synthetic", StringComparison.OrdinalIgnoreCase);
-        return (pid, model, synthetic);
+        return (model, synthetic);
     }
 }

@@ -20,12 +20,15 @@ public static class Scorer
         }
         else
         {
-            lines.Add(new ScoreLine("idle CPU (gateway + llama-server)", null, "%", Le(t.IdleCpuPercent), null, m.IdleSamples is null ? "skipped (--idle-seconds 0 or no /proc)" : "no samples"));
+            lines.Add(new ScoreLine("idle CPU (gateway + llama-server)", null, "%", Le(t.IdleCpuPercent), null, m.IdleSamples is null ? "skipped (--idle-seconds 0, or the gateway serves no samples)" : "no samples"));
         }
 
         if (m.ActiveSamples is { Count: > 0 } active)
         {
-            var cpu = Distribution.Of(active.Select(s => s.ChildPercent));
+            // Active CPU is llama-server's while a request is in flight: the gaps between arrivals are idle time, and
+            // would dilute the mean a user feels while the service works. All samples when none is marked busy.
+            var busy = active.Where(s => s.Busy).ToList() is { Count: > 0 } b ? b : [.. active];
+            var cpu = Distribution.Of(busy.Select(s => s.ChildPercent));
             lines.Add(AtMost("active CPU mean (llama-server, 100 ms)", cpu.Mean, "%", t.ActiveCpuMeanPercent));
             lines.Add(Info("active CPU p95", cpu.P95, "%"));
             lines.Add(AtMost("active CPU p99", cpu.P99, "%", t.ActiveCpuP99Percent));
@@ -35,7 +38,7 @@ public static class Scorer
         }
         else
         {
-            lines.Add(new ScoreLine("active CPU mean (llama-server, 100 ms)", null, "%", Le(t.ActiveCpuMeanPercent), null, "no /proc samples of llama-server"));
+            lines.Add(new ScoreLine("active CPU mean (llama-server, 100 ms)", null, "%", Le(t.ActiveCpuMeanPercent), null, "the gateway served no samples of llama-server"));
         }
 
         var latency = Distribution.Of(ok.Select(r => r.LatencySeconds));

@@ -1,7 +1,7 @@
 using LlmGateway.Cpu;
 using LlmGateway.Memory;
 using LlmGateway.Proxy;
-using LlmGateway.Scorecard;
+using LlmGateway.Scoring;
 using LlmGateway.Security;
 
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -20,8 +20,8 @@ public static class AdminEndpoints
             .WithSummary("llama-server's own Prometheus metrics (llamacpp:*)");
         group.MapGet("/cpu", (CpuSampler sampler) => TypedResults.Ok(sampler.Snapshot()))
             .WithSummary("llama-server's and the system's CPU (percent of the machine) over the sliding window, and its RSS");
-        group.MapGet("/cpu/samples", (CpuSampler sampler, long? after) => TypedResults.Ok(CpuSamples.From(sampler, after ?? -1)))
-            .WithSummary("The sampler's samples numbered after 'after' (all it keeps when absent), with 'next' to ask from next time: the raw samples of an interval, as llmgw report reads them");
+        group.MapGet("/cpu/samples", (CpuSampler sampler, long? after) => TypedResults.Ok(CpuSamples.From(sampler, after)))
+            .WithSummary("The sampler's samples numbered after 'after' (-1: all it keeps; absent: none, only 'next'), and 'next', the number the next sample will get: the raw samples of an interval, as llmgw report reads them");
         group.MapGet("/scorecard", Results<Ok<ScorecardReport>, BadRequest<AdminQueryError>> (LiveScorecard scorecard, double? window) =>
             window is { } w && !(w is > 0 and <= 86_400) ? TypedResults.BadRequest(new AdminQueryError("window must be a number of seconds, more than 0"))
             : TypedResults.Ok(scorecard.Current(TimeSpan.FromSeconds(window ?? 300))))
@@ -52,9 +52,9 @@ public sealed record AdminQueryError(string Error);
 /// <param name="Dropped">Samples asked for that were no longer kept: the reader fell behind by more than the log holds.</param>
 public sealed record CpuSamples(int IntervalMs, long Next, long Dropped, IReadOnlyList<LoggedSample> Samples)
 {
-    public static CpuSamples From(CpuSampler sampler, long after)
+    public static CpuSamples From(CpuSampler sampler, long? after)
     {
-        var (samples, dropped) = sampler.Log.After(after);
+        var (samples, dropped) = after is { } a ? sampler.Log.After(a) : ((IReadOnlyList<LoggedSample>)[], 0L);
         return new CpuSamples((int)sampler.Interval.TotalMilliseconds, samples.Count > 0 ? samples[^1].Sequence + 1 : sampler.Log.Next, dropped, samples);
     }
 }

@@ -3,7 +3,7 @@ using LlmGateway.Cpu;
 using LlmGateway.Memory;
 using LlmGateway.Model;
 using LlmGateway.Proxy;
-using LlmGateway.Scorecard;
+using LlmGateway.Scoring;
 using LlmGateway.Supervision;
 
 namespace LlmGateway.Telemetry;

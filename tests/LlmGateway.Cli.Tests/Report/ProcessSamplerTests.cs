@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using LlmGateway.Cli.Report;
 
 namespace LlmGateway.Cli.Tests.Report;
 

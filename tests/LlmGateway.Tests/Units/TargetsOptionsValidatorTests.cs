@@ -1,4 +1,4 @@
-using LlmGateway.Scorecard;
+using LlmGateway.Scoring;
 
 namespace LlmGateway.Tests.Units;
 

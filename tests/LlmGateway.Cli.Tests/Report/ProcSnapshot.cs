@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace LlmGateway.Cli.Report;
+namespace LlmGateway.Cli.Tests.Report;
 
 /// <summary>What /proc says about one process now: CPU time used so far (all threads), parent, name and RSS.</summary>
 public sealed record ProcSnapshot(int Pid, int ParentPid, string Name, double CpuSeconds, long RssBytes)

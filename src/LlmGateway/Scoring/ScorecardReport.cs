@@ -1,4 +1,4 @@
-namespace LlmGateway.Scorecard;
+namespace LlmGateway.Scoring;
 
 /// <summary>GET /admin/scorecard: whether the running service met its targets over the window.</summary>
 /// <param name="MeetsTargets">True when every figure with a target and a value met it; null when none could be measured.</param>

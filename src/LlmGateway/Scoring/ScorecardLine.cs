@@ -1,4 +1,4 @@
-namespace LlmGateway.Scorecard;
+namespace LlmGateway.Scoring;
 
 /// <summary>One figure of the live scorecard against its target.</summary>
 /// <param name="Figure">A stable key (the Prometheus label): idle_cpu_percent, active_cpu_mean_percent, ...</param>

@@ -2,7 +2,7 @@ using LlmGateway.Cpu;
 using LlmGateway.Telemetry;
 using Microsoft.Extensions.Options;
 
-namespace LlmGateway.Scorecard;
+namespace LlmGateway.Scoring;
 
 /// <summary>The scorecard llmgw report prints, over the running service's recent window: is it still invisible?</summary>
 /// <remarks>

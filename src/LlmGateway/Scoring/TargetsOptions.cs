@@ -1,4 +1,4 @@
-namespace LlmGateway.Scorecard;
+namespace LlmGateway.Scoring;
 
 /// <summary>Section "Targets": what the live scorecard holds the running service against. The defaults are the research's "invisible" criteria.</summary>
 public sealed class TargetsOptions

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace LlmGateway.Scorecard;
+namespace LlmGateway.Scoring;
 
 public sealed class TargetsOptionsValidator : IValidateOptions<TargetsOptions>
 {

@@ -1,21 +1,19 @@
 using System.Diagnostics;
 
-namespace LlmGateway.Cli.Report;
+namespace LlmGateway.Cli.Tests.Report;
 
-/// <summary>Samples llama-server and the gateway from /proc every interval (100 ms) on a thread of its own until stopped.</summary>
+/// <summary>Samples a process (llama-server) and optionally another (the gateway) from /proc every interval on a thread of its own until stopped.</summary>
 /// <remarks>
-/// The gateway has a sampler of its own, but it serves statistics over its sliding window (GET /admin/cpu), not the raw
-/// samples of an arbitrary interval; so the report samples the same processes the same way (utime + stime of all
-/// threads, percent of all cores, nearest-rank percentiles) over exactly the interval it measures.
-/// A thread that sleeps, not a timer: a late sample is measured over its real length, never skipped; and stopping takes
-/// one last sample, so even an interval shorter than one period has one.
+/// The tests' independent reference for the gateway's own sampler, which llmgw report reads: utime + stime of all threads,
+/// percent of all cores. A thread that sleeps, not a timer: a late sample is measured over its real length, never skipped;
+/// and stopping takes one last sample, so even an interval shorter than one period has one.
 /// </remarks>
 public sealed class ProcessSampler : IDisposable
 {
     private readonly int _childPid;
     private readonly int? _gatewayPid;
     private readonly TimeSpan _interval;
-    private readonly List<CpuSample> _samples = [];
+    private readonly List<ProcSample> _samples = [];
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _stop = new();
     private readonly int _cores = Environment.ProcessorCount;
@@ -30,7 +28,7 @@ public sealed class ProcessSampler : IDisposable
     }
 
     /// <summary>Stops sampling and returns the samples taken.</summary>
-    public IReadOnlyList<CpuSample> Stop()
+    public IReadOnlyList<ProcSample> Stop()
     {
         _stop.Set();
         _thread.Join();
@@ -65,7 +63,7 @@ public sealed class ProcessSampler : IDisposable
             var seconds = (now - last).TotalSeconds;
             if (seconds > 0 && child is not null && nextChild is not null)
             {
-                var sample = new CpuSample(
+                var sample = new ProcSample(
                     now.TotalSeconds,
                     Percent(nextChild.CpuSeconds - child.CpuSeconds, seconds),
                     gateway is not null && nextGateway is not null ? Percent(nextGateway.CpuSeconds - gateway.CpuSeconds, seconds) : 0,
@@ -83,3 +81,6 @@ public sealed class ProcessSampler : IDisposable
 
     private double Percent(double cpuSeconds, double seconds) => Math.Max(0, cpuSeconds / seconds / _cores * 100);
 }
+
+/// <summary>One /proc sample: percent of the machine over the interval that ended at Seconds, and RSS then.</summary>
+public sealed record ProcSample(double Seconds, double ChildPercent, double GatewayPercent, long ChildRssBytes, long GatewayRssBytes);
