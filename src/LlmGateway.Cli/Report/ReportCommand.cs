@@ -14,6 +14,20 @@ public sealed class ReportCommand : AsyncCommand<ReportSettings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, ReportSettings settings, CancellationToken cancellationToken)
     {
+        if (settings.Live)
+        {
+            using var http = ReportRunner.Client(new Uri(settings.Url), settings.ApiKey ?? Environment.GetEnvironmentVariable("LLMGW_API_KEY"), TimeSpan.FromSeconds(30));
+            try
+            {
+                return await LiveView.RunAsync(http, settings, console, Console.Out, cancellationToken);
+            }
+            catch (HttpRequestException e)
+            {
+                status.MarkupLineInterpolated($"[red]GET {settings.Url}/admin/scorecard: {e.Message}[/]");
+                return 1;
+            }
+        }
+
         Workload workload;
         ArrivalPattern arrival;
         try

@@ -9,16 +9,7 @@ public static class ReportRunner
 {
     public static async Task<Scorecard> RunAsync(ReportOptions options, IProgress<ReportPhase> progress, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient
-        {
-            BaseAddress = options.Url.AbsoluteUri.EndsWith('/') ? options.Url : new Uri(options.Url.AbsoluteUri + "/"),
-            Timeout = options.RequestTimeout ?? TimeSpan.FromMinutes(5),
-        };
-        if (options.ApiKey is { Length: > 0 } key)
-        {
-            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
-        }
-
+        using var http = Client(options.Url, options.ApiKey, options.RequestTimeout ?? TimeSpan.FromMinutes(5));
         var (model, synthetic) = await GatewayStateAsync(http, cancellationToken);
         var sampled = await GatewaySamples.ServedAsync(http, cancellationToken);
 
@@ -85,6 +76,22 @@ public static class ReportRunner
             options.Workload.Name, options.Url.ToString(), model, options.Arrival.ToString(), started, results.Count,
             results.Count(r => r.Ok), results.Count(r => !r.Ok), cpuSource, Scorer.Score(measurements, options.Targets), results,
             activeSamples ?? []);
+    }
+
+    /// <summary>A client for the gateway at <paramref name="url"/>: relative paths resolve under it, the key goes as a bearer token.</summary>
+    public static HttpClient Client(Uri url, string? apiKey, TimeSpan timeout)
+    {
+        var http = new HttpClient
+        {
+            BaseAddress = url.AbsoluteUri.EndsWith('/') ? url : new Uri(url.AbsoluteUri + "/"),
+            Timeout = timeout,
+        };
+        if (apiKey is { Length: > 0 } key)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        }
+
+        return http;
     }
 
     private static async Task<IReadOnlyList<RequestResult>> ReplayAsync(

@@ -35,10 +35,40 @@ public sealed class ReportSettings : WorkloadRunSettings
     [Description("Target for the foreground job's slowdown; none by default")]
     public double? MaxSlowdown { get; init; }
 
+    [CommandOption("--live")]
+    [Description("Show the running gateway's own scorecard (GET /admin/scorecard, its section Targets) and redraw it until Ctrl-C; no workload is sent")]
+    public bool Live { get; init; }
+
+    [CommandOption("--once")]
+    [Description("With --live: print the scorecard once (any --format) and exit 0 (met) or 3 (missed)")]
+    public bool Once { get; init; }
+
+    [CommandOption("--window <SECONDS>")]
+    [Description("With --live: the window the gateway scores, in seconds. Default: 300 (all it keeps)")]
+    public double WindowSeconds { get; init; } = 300;
+
+    [CommandOption("--refresh <SECONDS>")]
+    [Description("With --live: seconds between redraws. Default: 2")]
+    public double RefreshSeconds { get; init; } = 2;
+
     public override Targets Targets => base.Targets with { ForegroundSlowdown = MaxSlowdown };
 
     public override ValidationResult Validate()
     {
+        if (Live)
+        {
+            return !Uri.TryCreate(Url, UriKind.Absolute, out var live) || live.Scheme is not ("http" or "https") ? ValidationResult.Error($"--url '{Url}' is not an http(s) URL")
+                : Workload is not null ? ValidationResult.Error("--live shows the running service's scorecard and sends no workload: leave out --workload")
+                : WindowSeconds <= 0 ? ValidationResult.Error("--window must be more than 0 seconds")
+                : RefreshSeconds <= 0 ? ValidationResult.Error("--refresh must be more than 0 seconds")
+                : ValidationResult.Success();
+        }
+
+        if (Once)
+        {
+            return ValidationResult.Error("--once goes with --live");
+        }
+
         if (base.Validate() is { Successful: false } shared)
         {
             return shared;

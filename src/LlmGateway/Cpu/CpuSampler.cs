@@ -118,6 +118,7 @@ public sealed class CpuSampler(
         double? childPercent = null;
         var lastGatewayUs = GatewayCpuMicroseconds();
         var lastEnded = activity.Ended;
+        var wasReady = false;
         var trim = new IdleMemoryTrim(time);
         while (true)
         {
@@ -165,6 +166,8 @@ public sealed class CpuSampler(
             var ended = activity.Ended;
             var busy = activity.InFlight > 0 || ended != lastEnded;
             lastEnded = ended;
+            var starting = !connection.State.IsReady || !wasReady;
+            wasReady = connection.State.IsReady;
 
             // A new child (restart) starts its own count; its first interval has no baseline and is skipped.
             var pid = connection.State.Pid;
@@ -192,7 +195,7 @@ public sealed class CpuSampler(
                 }
 
                 metrics.CpuSampled(childPercent, systemPercent);
-                _log.Add(childPercent, gatewayPercent, systemPercent, Interlocked.Read(ref _childRss), Interlocked.Read(ref _gatewayRss), busy);
+                _log.Add(childPercent, gatewayPercent, systemPercent, Interlocked.Read(ref _childRss), Interlocked.Read(ref _gatewayRss), busy, starting);
             }
 
             // Memory moves slowly: about once a second is enough, and at once for a new child.

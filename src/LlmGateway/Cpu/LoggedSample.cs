@@ -8,5 +8,6 @@ namespace LlmGateway.Cpu;
 /// <param name="ChildRssBytes">llama-server's resident memory as last read (about once a second).</param>
 /// <param name="GatewayRssBytes">The gateway's resident memory as last read.</param>
 /// <param name="Busy">A request was in flight at the sample, or ended during its interval: the sample is "active", not idle.</param>
+/// <param name="Starting">llama-server was not ready (starting or loading its model): its CPU is neither a request's nor idle cost.</param>
 public sealed record LoggedSample(
-    long Sequence, double? ChildPercent, double GatewayPercent, double? SystemPercent, long ChildRssBytes, long GatewayRssBytes, bool Busy);
+    long Sequence, double? ChildPercent, double GatewayPercent, double? SystemPercent, long ChildRssBytes, long GatewayRssBytes, bool Busy, bool Starting);

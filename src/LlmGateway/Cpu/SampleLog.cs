@@ -28,11 +28,11 @@ public sealed class SampleLog(int capacity)
         }
     }
 
-    public void Add(double? childPercent, double gatewayPercent, double? systemPercent, long childRssBytes, long gatewayRssBytes, bool busy)
+    public void Add(double? childPercent, double gatewayPercent, double? systemPercent, long childRssBytes, long gatewayRssBytes, bool busy, bool starting = false)
     {
         lock (_lock)
         {
-            _ring[_next % _ring.Length] = new LoggedSample(_next, childPercent, gatewayPercent, systemPercent, childRssBytes, gatewayRssBytes, busy);
+            _ring[_next % _ring.Length] = new LoggedSample(_next, childPercent, gatewayPercent, systemPercent, childRssBytes, gatewayRssBytes, busy, starting);
             _next++;
         }
     }

@@ -7,7 +7,8 @@ namespace LlmGateway.Scoring;
 /// <summary>The scorecard llmgw report prints, over the running service's recent window: is it still invisible?</summary>
 /// <remarks>
 /// CPU comes from the sampler's log, split by whether a request was in flight: idle cost is the mean of the gateway and
-/// llama-server together while none was; active CPU is llama-server's 100 ms samples while one was. Latency is the
+/// llama-server together while none was and llama-server was ready (loading a model is not idle cost); active CPU is
+/// llama-server's 100 ms samples while one was. Latency is the
 /// duration of the successful /v1 requests that ended in the window. Failed requests are not in it (the request counters
 /// in Prometheus count them).
 /// </remarks>
@@ -24,7 +25,7 @@ public sealed class LiveScorecard(CpuSampler sampler, GatewayMetrics metrics, IO
         window = window > LongestWindow ? LongestWindow : window;
         var samples = sampler.Log.Newest((int)Math.Max(1, window / sampler.Interval));
         var active = samples.Where(s => s.Busy && s.ChildPercent is not null).ToList();
-        var idle = samples.Where(s => !s.Busy && s.ChildPercent is not null).ToList();
+        var idle = samples.Where(s => !s.Busy && !s.Starting && s.ChildPercent is not null).ToList();
         var cpu = active.Count > 0 ? WindowStatistics.Of([.. active.Select(s => s.ChildPercent!.Value)]) : null;
         var latency = metrics.Durations.Statistics(window);
         var ttft = metrics.FirstTokens.Statistics(window);
