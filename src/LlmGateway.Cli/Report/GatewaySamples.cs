@@ -48,6 +48,14 @@ public sealed class GatewaySamples : IAsyncDisposable
         return new GatewaySamples(http, body.RootElement.GetProperty("next").GetInt64());
     }
 
+    /// <summary>Every sample the gateway still keeps (its last five minutes), oldest first.</summary>
+    public static async Task<IReadOnlyList<CpuSample>> KeptAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        using var body = JsonDocument.Parse(await http.GetStringAsync("admin/cpu/samples?after=-1", cancellationToken));
+        var interval = body.RootElement.GetProperty("interval_ms").GetInt32();
+        return [.. body.RootElement.GetProperty("samples").EnumerateArray().Select(s => Parse(s, interval)).OfType<CpuSample>()];
+    }
+
     /// <summary>Ends the interval and returns its samples, oldest first, with how many the gateway had already dropped.</summary>
     public async Task<(IReadOnlyList<CpuSample> Samples, long Dropped)> StopAsync(CancellationToken cancellationToken)
     {
@@ -108,16 +116,27 @@ public sealed class GatewaySamples : IAsyncDisposable
         _dropped += root.GetProperty("dropped").GetInt64();
         foreach (var s in root.GetProperty("samples").EnumerateArray())
         {
-            var sequence = s.GetProperty("sequence").GetInt64();
-            _after = sequence;
-            if (s.GetProperty("child_percent").ValueKind == JsonValueKind.Number)
+            _after = s.GetProperty("sequence").GetInt64();
+            if (Parse(s, _intervalMs) is { } sample)
             {
-                _samples.Add(new CpuSample(
-                    sequence, sequence * _intervalMs / 1000.0, s.GetProperty("child_percent").GetDouble(), s.GetProperty("gateway_percent").GetDouble(),
-                    s.GetProperty("child_rss_bytes").GetInt64(), s.GetProperty("gateway_rss_bytes").GetInt64(), s.GetProperty("busy").GetBoolean()));
+                _samples.Add(sample);
             }
         }
 
         return root.GetProperty("next").GetInt64();
+    }
+
+    /// <summary>One sample as the gateway wrote it; null when it has no llama-server figure (no process, or no baseline yet).</summary>
+    private static CpuSample? Parse(JsonElement s, int intervalMs)
+    {
+        if (s.GetProperty("child_percent").ValueKind != JsonValueKind.Number)
+        {
+            return null;
+        }
+
+        var sequence = s.GetProperty("sequence").GetInt64();
+        return new CpuSample(
+            sequence, sequence * intervalMs / 1000.0, s.GetProperty("child_percent").GetDouble(), s.GetProperty("gateway_percent").GetDouble(),
+            s.GetProperty("child_rss_bytes").GetInt64(), s.GetProperty("gateway_rss_bytes").GetInt64(), s.GetProperty("busy").GetBoolean());
     }
 }

@@ -102,7 +102,19 @@ public sealed class GatewayCandidateRunner(
         }
         catch (OperationCanceledException) when (watch.Broken is not null && !cancellationToken.IsCancellationRequested)
         {
-            return Stopped(candidate, watch, [.. seen], clock.Elapsed.TotalSeconds);
+            // The gateway ran nothing but this workload since it started: its busy samples are the workload's, up to the stop.
+            IReadOnlyList<CpuSample> busy = [];
+            try
+            {
+                using var http = ReportRunner.Client(gateway.Url, report.ApiKey, TimeSpan.FromSeconds(30));
+                busy = [.. (await GatewaySamples.KeptAsync(http, cancellationToken)).Where(s => s.Busy)];
+            }
+            catch (HttpRequestException)
+            {
+                // No CPU figures for this run, as before the gateway served its samples.
+            }
+
+            return Stopped(candidate, watch, [.. seen], busy, clock.Elapsed.TotalSeconds);
         }
         catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
         {
@@ -138,16 +150,20 @@ public sealed class GatewayCandidateRunner(
     }
 
     /// <summary>
-    /// A run stopped early: its latency figures over the requests that ended; no CPU figures (the report did not finish).
+    /// A run stopped early: its latency figures over the requests that ended, its CPU figures over the samples taken while
+    /// a request was in flight up to the stop (none when there are none), no idle figure (the quiet period is the report's).
     /// It missed latency when the watch stopped it for latency (requests in flight past the target count, too).
     /// </summary>
-    public static CandidateResult Stopped(Candidate candidate, HardTargetWatch watch, IReadOnlyList<RequestResult> seen, double elapsedSeconds)
+    public static CandidateResult Stopped(
+        Candidate candidate, HardTargetWatch watch, IReadOnlyList<RequestResult> seen, IReadOnlyList<CpuSample> busy, double elapsedSeconds)
     {
         var ok = seen.Where(r => r.Ok).Select(r => r.LatencySeconds).ToList();
         var latency = Distribution.Of(ok);
         var failed = seen.Count(r => !r.Ok);
+        var cpu = busy.Count > 0 ? Distribution.Of(busy.Select(s => s.ChildPercent)) : null;
         return new CandidateResult(
-            candidate, CandidateStatus.Stopped, seen.Count, failed, null, null, null, null, null,
+            candidate, CandidateStatus.Stopped, seen.Count, failed, null, cpu?.Mean, cpu?.P99, cpu?.Max,
+            busy.Count > 0 ? busy.Max(s => s.ChildRssBytes) / (1024.0 * 1024 * 1024) : null,
             ok.Count > 0 ? latency.P50 : null, ok.Count > 0 ? latency.P95 : null, ok.Count > 0 ? latency.P99 : null, null, null,
             MeetsTargets: false, MissesLatency: failed == 0 && watch.Slow > watch.SlowAllowed, MissesCpu: false,
             "stopped: " + watch.Broken, elapsedSeconds);

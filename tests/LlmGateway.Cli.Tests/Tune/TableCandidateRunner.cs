@@ -71,7 +71,7 @@ public sealed class TableCandidateRunner(int requests, Targets targets) : ICandi
             {
                 RequestsRun[candidate.Key] = i;
                 var seen = latencies.Select((l, n) => new RequestResult($"r{n}", n + 1, !(FailAt.TryGetValue(candidate.Key, out var f) && n + 1 >= f), null, 0, l, null, null, null, null, null, "")).ToList();
-                return Task.FromResult(GatewayCandidateRunner.Stopped(candidate, watch, seen, 0));
+                return Task.FromResult(GatewayCandidateRunner.Stopped(candidate, watch, seen, [], 0));
             }
         }
 
