@@ -70,7 +70,7 @@ public static class Extensions
         // TotalAvailableMemoryBytes is the container's limit when there is one, else physical RAM.
         var plan = MemoryPlanner.Plan(sp.GetRequiredService<IOptions<MemoryOptions>>().Value, model.Info.FileSize, model.KvCache,
             server.ContextSize, server.Parallel, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes,
-            sp.GetRequiredService<IOptions<CpuOptions>>().Value.MemoryMaxBytes);
+            sp.GetRequiredService<IOptions<CpuOptions>>().Value.MemoryMaxBytes, LlamaServerCommand.KvCacheType(server));
         MemoryLog.Planned(sp.GetRequiredService<ILoggerFactory>().CreateLogger("LlmGateway.Memory"), plan);
         return plan;
     }

@@ -21,6 +21,7 @@ public sealed partial class StartupValidationTests
     [InlineData("LlamaServer__ExtraArguments__0", "--threads-batch", "LlamaServer:ExtraArguments must not set --threads-batch")]
     [InlineData("Proxy__IdleTimeoutSeconds", "-1", "Proxy:IdleTimeoutSeconds must be above 0")]
     [InlineData("LlamaServer__ExtraArguments__0", "--port", "LlamaServer:ExtraArguments must not set --port")]
+    [InlineData("LlamaServer__KvCacheType", "q3", "LlamaServer:KvCacheType must be one of f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1, not 'q3'")]
     [InlineData("Model__Path", "", "Model:Path is not set")]
     [InlineData("CpuSampler__IntervalMilliseconds", "5", "CpuSampler:IntervalMilliseconds must be 10 to 10000")]
     [InlineData("CpuSampler__IdleIntervalMilliseconds", "70000", "CpuSampler:IdleIntervalMilliseconds must be 10 to 60000")]

@@ -2,7 +2,9 @@ namespace LlmGateway.Cli.Tune;
 
 /// <summary>
 /// When a measured candidate makes running another pointless, from the settings' monotone effects. Two candidates are
-/// comparable when they share model, mode, cap period, context size and parallel slots; then A "uses no more" than B
+/// comparable when they share model, mode, cap period, context size, parallel slots and the llama-server and backend
+/// settings (batch and micro-batch size, KV cache type, prompt caching, CPU backend: none of these has an effect these
+/// rules could lean on in one direction); then A "uses no more" than B
 /// when A's budget, threads and threads-batch are each at most B's.
 /// <list type="bullet">
 /// <item>Latency only gets worse with less: a comparable candidate with the same threads and threads-batch and a smaller
@@ -43,5 +45,7 @@ public static class Dominance
 
     private static bool Comparable(Candidate a, Candidate b) =>
         a.Model == b.Model && a.Mode == b.Mode && a.CapPeriodMicroseconds == b.CapPeriodMicroseconds
-        && a.ContextSize == b.ContextSize && a.Parallel == b.Parallel;
+        && a.ContextSize == b.ContextSize && a.Parallel == b.Parallel
+        && a.BatchSize == b.BatchSize && a.MicroBatchSize == b.MicroBatchSize && a.KvCacheType == b.KvCacheType
+        && a.CachePrompt == b.CachePrompt && a.Backend == b.Backend;
 }

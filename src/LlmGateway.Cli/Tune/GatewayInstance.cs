@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Text.Json;
 
 namespace LlmGateway.Cli.Tune;
 
@@ -74,6 +75,13 @@ public sealed partial class GatewayInstance : IAsyncDisposable
                 {
                     return;
                 }
+
+                // "failed": the supervisor gave up (a backend that cannot work here, llama-server refusing a setting
+                // MaxCrashes times); waiting out the ceiling would only cost a bad combination minutes.
+                if (await FailedReasonAsync(response, cancellationToken) is { } reason)
+                {
+                    throw new InvalidOperationException($"llama-server failed: {reason}\n{Tail}");
+                }
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
@@ -86,6 +94,22 @@ public sealed partial class GatewayInstance : IAsyncDisposable
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
+        }
+    }
+
+    /// <summary>/ready's reason when its status is "failed", else null (starting, restarting, or not JSON).</summary>
+    private static async Task<string?> FailedReasonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var body = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+            return body.RootElement.TryGetProperty("status", out var status) && status.GetString() == "failed"
+                ? (body.RootElement.TryGetProperty("reason", out var reason) ? reason.GetString() : null) ?? "no reason given"
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 

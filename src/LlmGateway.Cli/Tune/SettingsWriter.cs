@@ -36,7 +36,9 @@ public static class SettingsWriter
                 section = (JsonObject)(section[part] ??= new JsonObject());
             }
 
-            section[parts[^1]] = int.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var n) ? JsonValue.Create(n) : JsonValue.Create(value);
+            section[parts[^1]] = int.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var n) ? JsonValue.Create(n)
+                : value is "true" or "false" ? JsonValue.Create(value == "true")
+                : JsonValue.Create(value);
         }
 
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });

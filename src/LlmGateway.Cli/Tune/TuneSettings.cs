@@ -9,6 +9,12 @@ namespace LlmGateway.Cli.Tune;
 /// <summary>The options of llmgw tune: the workload and targets as for report, the space to search, where results go.</summary>
 public sealed class TuneSettings : WorkloadRunSettings
 {
+    /// <summary>In the lists of the llama-server and backend settings: not set, the gateway's default.</summary>
+    private const string Default = "default";
+
+    private static readonly string[] KvCacheTypeNames = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"];
+
+    private static readonly string[] BackendNames = ["Auto", "CgroupV2", "CgroupV1", "Scheduler", "WindowsJob", "Cpulimit", "None"];
 
     [CommandOption("--model <FILE>")]
     [Description("A GGUF model file; repeat to search across several (e.g. two quantisations)")]
@@ -46,6 +52,26 @@ public sealed class TuneSettings : WorkloadRunSettings
     [Description("LlamaServer:Parallel values. Default: 1,2")]
     public string Parallel { get; init; } = "1,2";
 
+    [CommandOption("--batch-sizes <LIST>")]
+    [Description("LlamaServer:BatchSize values (llama-server's --batch-size); 'default' leaves it unset (2048). Default: default")]
+    public string BatchSizes { get; init; } = Default;
+
+    [CommandOption("--micro-batch-sizes <LIST>")]
+    [Description("LlamaServer:MicroBatchSize values (--ubatch-size, at most the batch size); 'default' leaves it unset (512). Default: default")]
+    public string MicroBatchSizes { get; init; } = Default;
+
+    [CommandOption("--kv-cache-types <LIST>")]
+    [Description("LlamaServer:KvCacheType values (f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1); 'default' leaves it unset (f16). Default: default")]
+    public string KvCacheTypes { get; init; } = Default;
+
+    [CommandOption("--cache-prompt <LIST>")]
+    [Description("LlamaServer:CachePrompt values (true, false); 'default' leaves it unset (true). Default: default")]
+    public string CachePrompt { get; init; } = Default;
+
+    [CommandOption("--backends <LIST>")]
+    [Description("Cpu:Backend values (Auto, CgroupV2, CgroupV1, Scheduler, WindowsJob, Cpulimit, None); 'default' leaves it unset (Auto). Default: default")]
+    public string Backends { get; init; } = Default;
+
     [CommandOption("--set <KEY=VALUE>")]
     [Description("A gateway setting for every candidate, as an environment variable (LlamaServer__ExecutablePath=..., Security__ApiKeys__0=...); repeatable")]
     public string[] Set { get; init; } = [];
@@ -79,7 +105,14 @@ public sealed class TuneSettings : WorkloadRunSettings
         var cores = Enumerable.Range(1, Environment.ProcessorCount).ToList();
         return new SearchSpace(
             [.. Models.Select(Path.GetFullPath)], Ints(Budgets), Words(Modes), Threads is null ? cores : Ints(Threads),
-            ThreadsBatch is null ? cores : Ints(ThreadsBatch), Ints(CapPeriods), Ints(ContextSizes), Ints(Parallel));
+            ThreadsBatch is null ? cores : Ints(ThreadsBatch), Ints(CapPeriods), Ints(ContextSizes), Ints(Parallel))
+        {
+            BatchSizes = OptionalInts(BatchSizes),
+            MicroBatchSizes = OptionalInts(MicroBatchSizes),
+            KvCacheTypes = OptionalWords(KvCacheTypes, KvCacheTypeNames),
+            CachePrompt = [.. Words(CachePrompt).Select(w => w.Equals(Default, StringComparison.OrdinalIgnoreCase) ? (bool?)null : bool.Parse(w))],
+            Backends = OptionalWords(Backends, BackendNames),
+        };
     }
 
     public override ValidationResult Validate()
@@ -101,7 +134,37 @@ public sealed class TuneSettings : WorkloadRunSettings
 
         if (Set.FirstOrDefault(s => s.StartsWith("Cpu__", StringComparison.Ordinal)) is { } cpu)
         {
-            return ValidationResult.Error($"--set '{cpu}': the candidates set the Cpu section; search it with --budgets, --modes, --threads, --threads-batch, --cap-periods");
+            return ValidationResult.Error($"--set '{cpu}': the candidates set the Cpu section; search it with --budgets, --modes, --threads, --threads-batch, --cap-periods, --backends");
+        }
+
+        foreach (var (name, list) in new[] { ("--batch-sizes", BatchSizes), ("--micro-batch-sizes", MicroBatchSizes) })
+        {
+            if (Words(list) is not { Count: > 0 } items
+                || items.FirstOrDefault(i => !IsDefault(i) && !(int.TryParse(i, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 1 << 20)) is not null)
+            {
+                return ValidationResult.Error($"{name} must be a comma-separated list of 'default' and whole numbers 1 to 1048576, not '{list}'");
+            }
+        }
+
+        if (!OptionalInts(BatchSizes).Any(b => OptionalInts(MicroBatchSizes).Any(ub => ub is null || b is null || ub <= b)))
+        {
+            return ValidationResult.Error($"--micro-batch-sizes: every one of '{MicroBatchSizes}' is above every --batch-sizes value '{BatchSizes}'; a micro-batch is a part of a batch");
+        }
+
+        foreach (var (name, list, allowed) in new[]
+        {
+            ("--kv-cache-types", KvCacheTypes, KvCacheTypeNames), ("--cache-prompt", CachePrompt, new[] { "true", "false" }), ("--backends", Backends, BackendNames),
+        })
+        {
+            if (Words(list).Count == 0)
+            {
+                return ValidationResult.Error($"{name} must be a comma-separated list of {Default}, {string.Join(", ", allowed)}, not '{list}'");
+            }
+
+            if (Words(list).FirstOrDefault(w => !IsDefault(w) && !allowed.Contains(w, StringComparer.OrdinalIgnoreCase)) is { } unknown)
+            {
+                return ValidationResult.Error($"{name}: '{unknown}' is not one of {Default}, {string.Join(", ", allowed)}");
+            }
         }
 
         foreach (var (name, list) in new[] { ("--budgets", Budgets), ("--cap-periods", CapPeriods), ("--context-sizes", ContextSizes), ("--parallel", Parallel), ("--threads", Threads ?? "1"), ("--threads-batch", ThreadsBatch ?? "1") })
@@ -125,6 +188,16 @@ public sealed class TuneSettings : WorkloadRunSettings
 
     private static IReadOnlyList<int> Ints(string list) =>
         [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(i => int.Parse(i, CultureInfo.InvariantCulture)).Distinct().Order()];
+
+    private static bool IsDefault(string word) => word.Equals(Default, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Sizes in which "default" is null (not set), in the user's order but each once.</summary>
+    private static IReadOnlyList<int?> OptionalInts(string list) =>
+        [.. Words(list).Select(w => IsDefault(w) ? (int?)null : int.Parse(w, CultureInfo.InvariantCulture)).Distinct()];
+
+    /// <summary>Names in which "default" is null, each spelled as the setting spells it.</summary>
+    private static IReadOnlyList<string?> OptionalWords(string list, string[] allowed) =>
+        [.. Words(list).Select(w => IsDefault(w) ? null : allowed.First(a => a.Equals(w, StringComparison.OrdinalIgnoreCase))).Distinct()];
 
     private static IReadOnlyList<string> Words(string list) =>
         [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal)];

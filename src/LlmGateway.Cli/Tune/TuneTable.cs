@@ -9,7 +9,7 @@ public static class TuneTable
 {
     public static Table Candidates(TuneOutcome outcome)
     {
-        var table = new Table().Title("candidates, in the order run (settings: budget, mode, threads/threads-batch, cap period, context, slots)").Border(TableBorder.Rounded);
+        var table = new Table().Title("candidates, in the order run (settings: budget, mode, threads/threads-batch, cap period, context, slots; batch/micro-batch, KV cache, prompt cache, backend when set)").Border(TableBorder.Rounded);
         foreach (var column in new[] { "#", "model", "settings", "run", "idle CPU %", "CPU mean %", "CPU p99 %", "CPU peak %", "RSS GiB", "p50 s", "p95 s", "p99 s", "p99/p50", "prefill t/s", "decode t/s", "targets" })
         {
             table.AddColumn(new TableColumn(column).RightAligned());
@@ -67,9 +67,23 @@ public static class TuneTable
         }
     }
 
-    /// <summary>The settings in one cell: "35% CapAndYield t1/tb2 100ms ctx4096 x1" (budget, mode, threads/threads-batch, cap period, context, slots).</summary>
+    /// <summary>
+    /// The settings in one cell: "35% CapAndYield t1/tb2 100ms ctx4096 x1" (budget, mode, threads/threads-batch, cap period,
+    /// context, slots), then only what is set of batch/micro-batch ("b256/ub128"), KV cache type ("kv:q8_0"), prompt caching
+    /// ("no-prompt-cache"), and the CPU backend.
+    /// </summary>
     public static string Short(Candidate c) => string.Create(CultureInfo.InvariantCulture,
-        $"{c.BudgetPercent}% {c.Mode} t{c.Threads}/tb{c.ThreadsBatch} {c.CapPeriodMicroseconds / 1000.0:0.#}ms ctx{c.ContextSize} x{c.Parallel}");
+        $"{c.BudgetPercent}% {c.Mode} t{c.Threads}/tb{c.ThreadsBatch} {c.CapPeriodMicroseconds / 1000.0:0.#}ms ctx{c.ContextSize} x{c.Parallel}")
+        + (c.BatchSize, c.MicroBatchSize) switch
+        {
+            (null, null) => "",
+            ({ } b, null) => $" b{Int(b)}",
+            (null, { } ub) => $" ub{Int(ub)}",
+            ({ } b, { } ub) => $" b{Int(b)}/ub{Int(ub)}",
+        }
+        + (c.KvCacheType is { } kv ? $" kv:{kv}" : "")
+        + c.CachePrompt switch { false => " no-prompt-cache", true => " prompt-cache", null => "" }
+        + (c.Backend is { } backend ? $" {backend}" : "");
 
     private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -7,11 +7,28 @@ namespace LlmGateway.Memory;
 /// <param name="KeyValueWidth">n_embd_k_gqa + n_embd_v_gqa summed over the layers (head_count_kv may differ per layer).</param>
 public sealed record KvCacheShape(int Layers, long KeyValueWidth)
 {
-    /// <summary>llama-server's default KV type, f16; a --cache-type-k/v in ExtraArguments makes this an overestimate.</summary>
+    /// <summary>llama-server's default KV type, f16.</summary>
     public const int BytesPerElement = 2;
 
-    /// <summary>Bytes per KV cell over all layers.</summary>
+    /// <summary>Bytes per KV cell over all layers, in llama-server's default type (f16).</summary>
     public long BytesPerCell => KeyValueWidth * BytesPerElement;
+
+    /// <summary>Bytes of <paramref name="cells"/> KV cells in <paramref name="kvCacheType"/> (LlamaServer:KvCacheType; null: f16).</summary>
+    /// <remarks>ggml's block sizes: a quantised type stores 32 values in a block of that many bytes (q8_0: 32 values and a scale, 34 bytes).</remarks>
+    public long Bytes(long cells, string? kvCacheType)
+    {
+        var (blockBytes, blockValues) = kvCacheType switch
+        {
+            "f32" => (4, 1),
+            "q8_0" => (34, 32),
+            "q5_1" => (24, 32),
+            "q5_0" => (22, 32),
+            "q4_1" => (20, 32),
+            "q4_0" or "iq4_nl" => (18, 32),
+            _ => (BytesPerElement, 1), // f16, bf16
+        };
+        return cells * KeyValueWidth * blockBytes / blockValues;
+    }
 
     /// <summary>Null when the file lacks the attention facts (a non-transformer, or a broken file): the KV cache is then not estimated.</summary>
     public static KvCacheShape? From(GgufFile file)

@@ -17,7 +17,9 @@ public static class MemoryPlanner
     /// <param name="parallel">LlamaServer:Parallel (--parallel).</param>
     /// <param name="machineBytes">The memory this process may use (physical RAM, or its container's limit).</param>
     /// <param name="childLimitBytes">A hard memory limit on llama-server (Cpu:MemoryMaxBytes), if any.</param>
-    public static MemoryPlan Plan(MemoryOptions options, long modelBytes, KvCacheShape? kv, int contextSize, int parallel, long machineBytes, long? childLimitBytes)
+    /// <param name="kvCacheType">LlamaServer:KvCacheType as passed to llama-server; null: its default, f16.</param>
+    public static MemoryPlan Plan(
+        MemoryOptions options, long modelBytes, KvCacheShape? kv, int contextSize, int parallel, long machineBytes, long? childLimitBytes, string? kvCacheType = null)
     {
         var (budget, source) = options.BudgetBytes is { } b
             ? (b, "Memory:BudgetBytes")
@@ -27,7 +29,7 @@ public static class MemoryPlanner
             (budget, source) = (limit + options.ReserveBytes, "default: Cpu:MemoryMaxBytes plus Memory:ReserveBytes");
         }
 
-        var kvBytes = kv is null ? (long?)null : KvCells(contextSize, parallel) * kv.BytesPerCell;
+        var kvBytes = kv is null ? (long?)null : kv.Bytes(KvCells(contextSize, parallel), kvCacheType);
         if (options.PromptCacheMiB is { } fixedMiB)
         {
             return new MemoryPlan(budget, source, modelBytes, kvBytes, options.ReserveBytes, fixedMiB, "Memory:PromptCacheMiB");

@@ -32,6 +32,29 @@ public static class LlamaServerCommand
             .. memory.ToArguments(),
         ];
 
+        // Each only when set: empty leaves llama-server's own default, whatever its build says.
+        if (o.BatchSize is { } batch)
+        {
+            args.AddRange(["--batch-size", N(batch)]);
+        }
+
+        if (o.MicroBatchSize is { } micro)
+        {
+            args.AddRange(["--ubatch-size", N(micro)]);
+        }
+
+        if (KvCacheType(o) is { } kv)
+        {
+            // A quantised V cache needs flash attention; llama-server's default (-fa auto) turns it on for one
+            // (llama_init_from_model), and the validator refuses ExtraArguments that turn it off.
+            args.AddRange(["--cache-type-k", kv, "--cache-type-v", kv]);
+        }
+
+        if (!o.CachePrompt)
+        {
+            args.Add("--no-cache-prompt");
+        }
+
         if (o.Embeddings)
         {
             args.Add("--embeddings");
@@ -46,6 +69,14 @@ public static class LlamaServerCommand
         args.AddRange(o.ExtraArguments);
         return args;
     }
+
+    /// <summary>LlamaServer:KvCacheType as llama-server spells it (lower case), or null when empty or not a type it accepts.</summary>
+    public static string? KvCacheType(LlamaServerOptions o) =>
+        string.IsNullOrWhiteSpace(o.KvCacheType) ? null
+            : LlamaServerOptions.KvCacheTypes.FirstOrDefault(t => string.Equals(t, o.KvCacheType.Trim(), StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Whether the KV cache type is a quantised one (not f32, f16 or bf16).</summary>
+    public static bool QuantisedKvCache(LlamaServerOptions o) => KvCacheType(o) is { } t && t is not ("f32" or "f16" or "bf16");
 
     /// <summary>The configured binary, else the newest pinned build in the cache, else llama-server on PATH.</summary>
     public static string? FindServer(LlamaServerOptions o) =>

@@ -22,6 +22,28 @@ public sealed class LlamaServerOptions
     /// </summary>
     public int HttpThreads { get; set; }
 
+    /// <summary>llama-server's logical batch (--batch-size): prompt tokens handed to the model at once. Empty: llama-server's default, 2048.</summary>
+    public int? BatchSize { get; set; }
+
+    /// <summary>
+    /// llama-server's physical batch (--ubatch-size): tokens computed in one pass, at most <see cref="BatchSize"/>; its
+    /// compute buffers grow with it. Empty: llama-server's default, 512.
+    /// </summary>
+    public int? MicroBatchSize { get; set; }
+
+    /// <summary>
+    /// The KV cache's element type, for keys and values both (--cache-type-k, --cache-type-v): one of
+    /// <see cref="KvCacheTypes"/>. A quantised type (q8_0 and smaller) roughly halves the cache or better, and makes
+    /// llama-server turn flash attention on, which a quantised V cache needs. Empty: llama-server's default, f16.
+    /// </summary>
+    public string? KvCacheType { get; set; }
+
+    /// <summary>Whether llama-server reuses a slot's cached prompt prefix (false passes --no-cache-prompt).</summary>
+    public bool CachePrompt { get; set; } = true;
+
+    /// <summary>The KV cache types the pinned llama-server accepts (its --help).</summary>
+    public static readonly IReadOnlyList<string> KvCacheTypes = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"];
+
     /// <summary>Serve /v1/embeddings (--embeddings).</summary>
     public bool Embeddings { get; set; }
 

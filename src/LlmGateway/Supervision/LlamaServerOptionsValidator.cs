@@ -7,6 +7,14 @@ public sealed class LlamaServerOptionsValidator : IValidateOptions<LlamaServerOp
 {
     private const string S = LlamaServerOptions.Section;
 
+    /// <summary>llama-server's flags that a setting of this section passes: set twice, which one wins would be llama-server's parsing order.</summary>
+    private static readonly (string Arg, string Setting)[] ManagedBySettings =
+    [
+        ("-b", "BatchSize"), ("--batch-size", "BatchSize"), ("-ub", "MicroBatchSize"), ("--ubatch-size", "MicroBatchSize"),
+        ("-ctk", "KvCacheType"), ("--cache-type-k", "KvCacheType"), ("-ctv", "KvCacheType"), ("--cache-type-v", "KvCacheType"),
+        ("--cache-prompt", "CachePrompt"), ("--no-cache-prompt", "CachePrompt"),
+    ];
+
     public ValidateOptionsResult Validate(string? name, LlamaServerOptions o)
     {
         List<string> errors = [];
@@ -42,6 +50,34 @@ public sealed class LlamaServerOptionsValidator : IValidateOptions<LlamaServerOp
             errors.Add($"{S}:ExtraArguments must not set {arg}: the gateway owns it (threads: Cpu:Threads, Cpu:ThreadsBatch; HTTP threads: {S}:HttpThreads; --cache-ram: Memory:BudgetBytes, Memory:PromptCacheMiB).");
         }
 
+        Check(o.BatchSize is null or >= 1 and <= 1 << 20, $"{S}:BatchSize must be 1 to 1048576, not {o.BatchSize}; leave it empty for llama-server's default, 2048.");
+        Check(o.MicroBatchSize is null or >= 1 and <= 1 << 20, $"{S}:MicroBatchSize must be 1 to 1048576, not {o.MicroBatchSize}; leave it empty for llama-server's default, 512.");
+        Check(o.MicroBatchSize is null || o.BatchSize is null || o.MicroBatchSize <= o.BatchSize,
+            $"{S}:MicroBatchSize ({o.MicroBatchSize}) must not be above {S}:BatchSize ({o.BatchSize}): a micro-batch is a part of a batch.");
+        Check(o.KvCacheType is null || LlamaServerCommand.KvCacheType(o) is not null,
+            $"{S}:KvCacheType must be one of {string.Join(", ", LlamaServerOptions.KvCacheTypes)}, not '{o.KvCacheType}'; leave it empty for llama-server's default, f16.");
+        Check(!LlamaServerCommand.QuantisedKvCache(o) || !FlashAttentionOff(o.ExtraArguments),
+            $"{S}:KvCacheType {o.KvCacheType} is quantised, and llama.cpp needs flash attention for a quantised V cache, which {S}:ExtraArguments turns off; " +
+            "remove the flash attention argument (llama-server turns it on by itself) or use f16, bf16 or f32.");
+        foreach (var (arg, setting) in ManagedBySettings.Where(m => o.ExtraArguments.Contains(m.Arg)))
+        {
+            errors.Add($"{S}:ExtraArguments must not set {arg}: use {S}:{setting}.");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>-fa / --flash-attn followed by a value llama-server reads as off (common/arg.cpp's is_falsey).</summary>
+    private static bool FlashAttentionOff(string[] args)
+    {
+        for (var i = 0; i < args.Length - 1; i++)
+        {
+            if (args[i] is "-fa" or "--flash-attn" && args[i + 1] is "off" or "disabled" or "false" or "0")
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -50,6 +50,14 @@ public sealed class OptionsValidatorTests
         ["ModelWatchIntervalSeconds 0"] = () => new() { ModelWatchIntervalSeconds = 0 },
         ["ExecutablePath missing"] = () => new() { ExecutablePath = "/nonexistent/llama-server" },
         ["ExtraArguments --model"] = () => new() { ExtraArguments = ["--model", "other.gguf"] },
+        ["BatchSize 0"] = () => new() { BatchSize = 0 },
+        ["MicroBatchSize -1"] = () => new() { MicroBatchSize = -1 },
+        ["MicroBatchSize above BatchSize"] = () => new() { BatchSize = 64, MicroBatchSize = 128 },
+        ["KvCacheType q3"] = () => new() { KvCacheType = "q3" },
+        ["KvCacheType q8_0 with flash attention off"] = () => new() { KvCacheType = "q8_0", ExtraArguments = ["-fa", "off"] },
+        ["ExtraArguments -ub"] = () => new() { ExtraArguments = ["-ub", "256"] },
+        ["ExtraArguments --cache-type-v"] = () => new() { ExtraArguments = ["--cache-type-v", "q8_0"] },
+        ["ExtraArguments --no-cache-prompt"] = () => new() { ExtraArguments = ["--no-cache-prompt"] },
     };
 
     [Theory]
@@ -114,6 +122,14 @@ public sealed class OptionsValidatorTests
     [InlineData("ModelWatchIntervalSeconds 0", "LlamaServer:ModelWatchIntervalSeconds must be 0.1 to 3600, not 0.")]
     [InlineData("ExecutablePath missing", "LlamaServer:ExecutablePath '/nonexistent/llama-server' does not exist; leave it empty to use the pinned build.")]
     [InlineData("ExtraArguments --model", "LlamaServer:ExtraArguments must not set --model: the gateway owns it")]
+    [InlineData("BatchSize 0", "LlamaServer:BatchSize must be 1 to 1048576, not 0; leave it empty for llama-server's default, 2048.")]
+    [InlineData("MicroBatchSize -1", "LlamaServer:MicroBatchSize must be 1 to 1048576, not -1; leave it empty for llama-server's default, 512.")]
+    [InlineData("MicroBatchSize above BatchSize", "LlamaServer:MicroBatchSize (128) must not be above LlamaServer:BatchSize (64)")]
+    [InlineData("KvCacheType q3", "LlamaServer:KvCacheType must be one of f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1, not 'q3'")]
+    [InlineData("KvCacheType q8_0 with flash attention off", "LlamaServer:KvCacheType q8_0 is quantised, and llama.cpp needs flash attention for a quantised V cache, which LlamaServer:ExtraArguments turns off")]
+    [InlineData("ExtraArguments -ub", "LlamaServer:ExtraArguments must not set -ub: use LlamaServer:MicroBatchSize.")]
+    [InlineData("ExtraArguments --cache-type-v", "LlamaServer:ExtraArguments must not set --cache-type-v: use LlamaServer:KvCacheType.")]
+    [InlineData("ExtraArguments --no-cache-prompt", "LlamaServer:ExtraArguments must not set --no-cache-prompt: use LlamaServer:CachePrompt.")]
     public void LlamaServerOptions_BadSetting_IsRefused_NamingIt(string setting, string message)
     {
         var result = new LlamaServerOptionsValidator().Validate(null, BadLlamaServer[setting]());
@@ -133,6 +149,10 @@ public sealed class OptionsValidatorTests
             new() { ContextSize = 64, Parallel = 1, StartTimeoutSeconds = 3600, StopTimeoutSeconds = 600, MaxCrashes = 1 },
             new() { ContextSize = 1 << 20, Parallel = 256, RestartDelaySeconds = 0, OutputLinesKept = 10_000, LivenessIntervalSeconds = 0 },
             new() { RestartDelaySeconds = 30, MaxRestartDelaySeconds = 30, ModelWatchIntervalSeconds = 0.1, ExtraArguments = ["--pooling", "cls"] },
+            new() { BatchSize = 1, MicroBatchSize = 1, KvCacheType = "f16", CachePrompt = false, ExtraArguments = ["-fa", "off"] },
+            new() { BatchSize = 1 << 20, MicroBatchSize = 1 << 20, KvCacheType = "Q4_0", ExtraArguments = ["-fa", "on"] },
+            new() { BatchSize = 64, KvCacheType = "iq4_nl" },
+            new() { MicroBatchSize = 4096 }, // above llama-server's default batch, which then uses its batch as the micro-batch
         ];
 
         Assert.All(good, o => Assert.True(validator.Validate(null, o).Succeeded, validator.Validate(null, o).FailureMessage));
