@@ -73,7 +73,7 @@ public sealed class TuneCommand : AsyncCommand<TuneSettings>
                     });
                     var runner = new GatewayCandidateRunner(dll, report, phases, TimeSpan.FromSeconds(settings.StartTimeoutSeconds), settings.Fixed,
                         TimeSpan.FromSeconds(settings.SettleSeconds));
-                    var search = new TuneSearch(runner, targets, workload.Requests.Count, settings.MaxRuns);
+                    var search = new TuneSearch(runner, targets, workload.Requests.Count, settings.MaxRuns, settings.Grid);
                     outcome = await search.RunAsync(settings.Space(), resumed, result =>
                     {
                         ResultsFile.Append(settings.Results, result);

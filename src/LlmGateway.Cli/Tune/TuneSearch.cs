@@ -14,7 +14,9 @@ namespace LlmGateway.Cli.Tune;
 /// none is. The winner is the candidate that meets every target with the lowest p95 latency.</item>
 /// </list>
 /// </summary>
-public sealed class TuneSearch(ICandidateRunner runner, Targets targets, int plannedRequests, int? maxRuns = null)
+/// <remarks>With <c>grid</c>, every candidate of the space is run in order instead (each still stopped early): the baseline the
+/// walk is measured against in docs/tuning.md.</remarks>
+public sealed class TuneSearch(ICandidateRunner runner, Targets targets, int plannedRequests, int? maxRuns = null, bool grid = false)
 {
     /// <summary>Runs the search; <paramref name="resumed"/> are results of an earlier run, <paramref name="measured"/> is told of each new one.</summary>
     public async Task<TuneOutcome> RunAsync(
@@ -50,8 +52,21 @@ public sealed class TuneSearch(ICandidateRunner runner, Targets targets, int pla
                 return result;
             }
 
-            var current = await MeasureAsync(space.Nearest(plan));
-            while (true)
+            if (grid)
+            {
+                foreach (var candidate in space.All())
+                {
+                    if (maxRuns is { } max && runs >= max)
+                    {
+                        break;
+                    }
+
+                    await MeasureAsync(candidate);
+                }
+            }
+
+            var current = grid ? results.Values.Where(r => space.Contains(r.Candidate)).MinBy(Rank)! : await MeasureAsync(space.Nearest(plan));
+            while (!grid)
             {
                 foreach (var next in space.Neighbours(current.Candidate))
                 {

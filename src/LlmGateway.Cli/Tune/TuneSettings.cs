@@ -76,6 +76,10 @@ public sealed class TuneSettings : WorkloadRunSettings
     [Description("A gateway setting for every candidate, as an environment variable (LlamaServer__ExecutablePath=..., Security__ApiKeys__0=...); repeatable")]
     public string[] Set { get; init; } = [];
 
+    [CommandOption("--grid")]
+    [Description("Run every candidate of the space in order (each still stopped early when it breaks a hard target) instead of the walk: the exhaustive baseline")]
+    public bool Grid { get; init; }
+
     [CommandOption("--max-runs <N>")]
     [Description("Stop the search after N candidate runs")]
     public int? MaxRuns { get; init; }

@@ -55,6 +55,23 @@ public sealed class TuneSearchTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Grid_runs_every_candidate_once_in_order_and_its_winner_is_the_best_that_meets_every_target()
+    {
+        var runner = new TableCandidateRunner(Requests, Targets);
+        var outcome = await new TuneSearch(runner, Targets, Requests, grid: true).RunAsync(Space, [], _ => { }, CancellationToken.None);
+
+        Assert.Equal(Space.All(), runner.Runs);
+        Assert.Empty(outcome.Skipped);
+        Assert.Equal(Space.Count, outcome.NewRuns);
+        var best = outcome.Results.Where(r => r.MeetsTargets).MinBy(r => r.P95Seconds);
+        Assert.Equal(best, outcome.Winner);
+
+        // The walk's winner is that one, or within 5 % of its p95 (the noise of the table).
+        var walk = await new TuneSearch(new TableCandidateRunner(Requests, Targets), Targets, Requests).RunAsync(Space, [], _ => { }, CancellationToken.None);
+        Assert.True(walk.Winner!.P95Seconds <= best!.P95Seconds * 1.05, $"walk {walk.Winner.Candidate.Key} against grid {best.Candidate.Key}");
+    }
+
+    [Fact]
     public async Task Stops_a_candidate_as_soon_as_it_breaks_a_hard_target()
     {
         var runner = new TableCandidateRunner(Requests, Targets);
