@@ -95,6 +95,22 @@ public sealed class WorkloadReaderTests
         Assert.All(workload.Requests, r => Assert.NotNull(r.Expected));
     }
 
+    [Fact]
+    public void Limit_keeps_the_first_requests_in_their_order_and_the_header()
+    {
+        var settings = new LlmGateway.Cli.Report.ReportSettings
+        {
+            Workload = Path.Combine(RepoRoot(), "bench", "workloads", "endpoint-security.jsonl"), Limit = 3,
+        };
+        var (all, _) = new LlmGateway.Cli.Report.ReportSettings { Workload = settings.Workload }.ReadWorkload();
+
+        var (limited, arrival) = settings.ReadWorkload();
+
+        Assert.Equal(all.Requests.Take(3).Select(r => (r.Line, r.Id)), limited.Requests.Select(r => (r.Line, r.Id)));
+        Assert.Equal((all.Name, all.Arrival), (limited.Name, arrival));
+        Assert.Contains("--limit must be at least 1", new LlmGateway.Cli.Report.ReportSettings { Workload = settings.Workload, Limit = 0 }.Validate().Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("sequential", ArrivalKind.Sequential, 0)]
     [InlineData("fixed:4", ArrivalKind.Fixed, 4)]

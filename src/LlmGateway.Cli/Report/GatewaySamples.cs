@@ -41,11 +41,21 @@ public sealed class GatewaySamples : IAsyncDisposable
         return true;
     }
 
-    /// <summary>Starts an interval at the next sample the gateway takes.</summary>
+    /// <summary>
+    /// Starts an interval at the first sample boundary after now: it waits for the gateway's next sample, whose interval
+    /// began before now (a second before, while the gateway samples slowly at idle), and counts from the one after it.
+    /// So nothing before the interval is in it, the cost of this very request included.
+    /// </summary>
     public static async Task<GatewaySamples> StartAsync(HttpClient http, CancellationToken cancellationToken)
     {
-        using var body = JsonDocument.Parse(await http.GetStringAsync("admin/cpu/samples", cancellationToken));
-        return new GatewaySamples(http, body.RootElement.GetProperty("next").GetInt64());
+        var next = await NextAsync(http, cancellationToken);
+        // A generous ceiling (5 s) on a wait of at most one idle interval: a gateway that stopped sampling is read as it is.
+        for (var polls = 0; polls < 100 && await NextAsync(http, cancellationToken) <= next; polls++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+        }
+
+        return new GatewaySamples(http, next + 1);
     }
 
     /// <summary>Every sample the gateway still keeps (its last five minutes), oldest first.</summary>
@@ -57,11 +67,22 @@ public sealed class GatewaySamples : IAsyncDisposable
     }
 
     /// <summary>Ends the interval and returns its samples, oldest first, with how many the gateway had already dropped.</summary>
-    public async Task<(IReadOnlyList<CpuSample> Samples, long Dropped)> StopAsync(CancellationToken cancellationToken)
+    /// <param name="withTail">
+    /// Also the first sample taken after now, which covers the interval's last moments (up to 100 ms while busy: the end
+    /// of the last answer), and some time after it (up to a second while idle, this reader's own requests included).
+    /// A workload wants it; a quiet period does not.
+    /// </param>
+    public async Task<(IReadOnlyList<CpuSample> Samples, long Dropped)> StopAsync(CancellationToken cancellationToken, bool withTail = true)
     {
         await _stop.CancelAsync();
         await _reading;
-        var end = await NextAsync(cancellationToken);
+        var end = await NextAsync(_http, cancellationToken);
+        if (!withTail)
+        {
+            await ReadAsync(cancellationToken);
+            return ([.. _samples.Where(s => s.Sequence < end)], _dropped);
+        }
+
         // The sample numbered 'end' is the first taken after the stop; it comes within one interval while busy, within
         // the idle interval (1 s) otherwise. A generous ceiling: a gateway that stopped sampling gives what it had.
         for (var waited = 0; waited < 100 && await ReadAsync(cancellationToken) <= end; waited++)
@@ -101,9 +122,9 @@ public sealed class GatewaySamples : IAsyncDisposable
         }
     }
 
-    private async Task<long> NextAsync(CancellationToken cancellationToken)
+    private static async Task<long> NextAsync(HttpClient http, CancellationToken cancellationToken)
     {
-        using var body = JsonDocument.Parse(await _http.GetStringAsync("admin/cpu/samples", cancellationToken));
+        using var body = JsonDocument.Parse(await http.GetStringAsync("admin/cpu/samples", cancellationToken));
         return body.RootElement.GetProperty("next").GetInt64();
     }
 

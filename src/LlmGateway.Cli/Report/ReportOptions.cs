@@ -5,6 +5,7 @@ namespace LlmGateway.Cli.Report;
 /// <summary>One report run: which gateway, which workload (and arrival, if the command line overrides the file's), what else to measure.</summary>
 /// <param name="Sending">Told of each request as it is sent.</param>
 /// <param name="Completed">Told of each request as it ends (llmgw tune stops a candidate that already broke a hard target).</param>
+/// <param name="QuietMeasured">Told of the quiet period's samples once it ends, before the workload starts (a run stopped early keeps its idle figure).</param>
 public sealed record ReportOptions(
     Uri Url,
     Workload Workload,
@@ -16,4 +17,5 @@ public sealed record ReportOptions(
     int Seed = 1,
     TimeSpan? RequestTimeout = null,
     IProgress<RequestResult>? Completed = null,
-    IProgress<WorkloadRequest>? Sending = null);
+    IProgress<WorkloadRequest>? Sending = null,
+    IProgress<IReadOnlyList<CpuSample>>? QuietMeasured = null);

@@ -28,7 +28,8 @@ public static class ReportRunner
                 await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
             }
 
-            (idle, _) = await quiet.StopAsync(cancellationToken);
+            (idle, _) = await quiet.StopAsync(cancellationToken, withTail: false);
+            options.QuietMeasured?.Report(idle);
             progress.Report(new ReportPhase("quiet period", options.Idle.TotalSeconds, options.Idle.TotalSeconds));
         }
 

@@ -14,8 +14,7 @@ public static class Scorer
 
         if (m.IdleSamples is { Count: > 0 } idle)
         {
-            // The mean over the whole quiet period: idle cost is an average by nature (a 100 ms blip of a health probe is no cost).
-            var idleCpu = idle.Average(s => s.ChildPercent + s.GatewayPercent);
+            var idleCpu = IdleCpu(idle);
             lines.Add(AtMost("idle CPU (gateway + llama-server)", idleCpu, "%", t.IdleCpuPercent));
         }
         else
@@ -72,6 +71,9 @@ public static class Scorer
 
         return lines;
     }
+
+    /// <summary>The mean CPU of llama-server and the gateway together over the quiet period: idle cost is an average by nature (a 100 ms blip of a health probe is no cost).</summary>
+    public static double IdleCpu(IReadOnlyList<CpuSample> quiet) => quiet.Average(s => s.ChildPercent + s.GatewayPercent);
 
     /// <summary>
     /// Prefill and decode speed from llama-server's timings summed over all answers (tokens over milliseconds, so long

@@ -16,6 +16,10 @@ public abstract class WorkloadRunSettings : CommandSettings
     [Description("sequential, fixed:RATE or poisson:RATE (requests/s); overrides the workload's header")]
     public string? Arrival { get; init; }
 
+    [CommandOption("--limit <N>")]
+    [Description("Replay only the workload's first N requests (a shorter run of the same mix)")]
+    public int? Limit { get; init; }
+
     [CommandOption("--seed <N>")]
     [Description("Seed of the Poisson arrival times. Default: 1")]
     public int Seed { get; init; } = 1;
@@ -59,6 +63,11 @@ public abstract class WorkloadRunSettings : CommandSettings
     public (Workload Workload, ArrivalPattern Arrival) ReadWorkload()
     {
         var workload = WorkloadReader.Read(Workload!);
+        if (Limit is { } limit && limit < workload.Requests.Count)
+        {
+            workload = workload with { Requests = [.. workload.Requests.Take(limit)] };
+        }
+
         var arrival = Arrival is null ? workload.Arrival
             : ArrivalPattern.TryParse(Arrival, out var problem) ?? throw new WorkloadFormatException($"--arrival: {problem}");
         return (workload, arrival);
@@ -67,5 +76,6 @@ public abstract class WorkloadRunSettings : CommandSettings
     public override ValidationResult Validate() =>
         string.IsNullOrEmpty(Workload) ? ValidationResult.Error("--workload FILE is required")
         : TimeoutSeconds <= 0 ? ValidationResult.Error("--timeout must be more than 0")
+        : Limit is <= 0 ? ValidationResult.Error("--limit must be at least 1")
         : ValidationResult.Success();
 }

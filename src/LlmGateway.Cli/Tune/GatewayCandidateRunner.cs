@@ -60,9 +60,11 @@ public sealed class GatewayCandidateRunner(
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var seen = new List<RequestResult>();
+        IReadOnlyList<CpuSample>? quiet = null;
         var options = report with
         {
             Url = gateway.Url,
+            QuietMeasured = new InlineProgress<IReadOnlyList<CpuSample>>(q => quiet = q),
             Completed = new InlineProgress<RequestResult>(r =>
             {
                 lock (seen)
@@ -114,7 +116,10 @@ public sealed class GatewayCandidateRunner(
                 // No CPU figures for this run, as before the gateway served its samples.
             }
 
-            return Stopped(candidate, watch, [.. seen], busy, clock.Elapsed.TotalSeconds);
+            return Stopped(candidate, watch, [.. seen], busy, clock.Elapsed.TotalSeconds) with
+            {
+                IdleCpuPercent = quiet is { Count: > 0 } q ? Scorer.IdleCpu(q) : null,
+            };
         }
         catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
         {
@@ -151,7 +156,7 @@ public sealed class GatewayCandidateRunner(
 
     /// <summary>
     /// A run stopped early: its latency figures over the requests that ended, its CPU figures over the samples taken while
-    /// a request was in flight up to the stop (none when there are none), no idle figure (the quiet period is the report's).
+    /// a request was in flight up to the stop (none when there are none); the caller adds the quiet period's idle figure.
     /// It missed latency when the watch stopped it for latency (requests in flight past the target count, too).
     /// </summary>
     public static CandidateResult Stopped(

@@ -93,9 +93,11 @@ public sealed class TuneCommand : AsyncCommand<TuneSettings>
             console.Write(TuneTable.Front(outcome));
             var png = Path.ChangeExtension(Path.GetFullPath(settings.Results), ".pareto.png");
             ParetoPlot.Save(outcome, targets, png);
+            var cpuPng = Path.ChangeExtension(Path.GetFullPath(settings.Results), ".cpu.png");
+            CpuPlot.Save(outcome, targets, cpuPng);
             var markdown = Path.ChangeExtension(Path.GetFullPath(settings.Results), ".md");
-            await File.WriteAllTextAsync(markdown, TuneMarkdown.Write(outcome, targets, Path.GetFileName(png)), CancellationToken.None);
-            console.MarkupLineInterpolated($"plot: {png}; tables as Markdown: {markdown}");
+            await File.WriteAllTextAsync(markdown, TuneMarkdown.Write(outcome, targets, Path.GetFileName(png), Path.GetFileName(cpuPng)), CancellationToken.None);
+            console.MarkupLineInterpolated($"plots: {png}, {cpuPng}; tables as Markdown: {markdown}");
             TuneTable.Summary(console, outcome, targets);
             if (outcome.Winner is { } winner && settings.Write is { } write)
             {

@@ -7,7 +7,7 @@ namespace LlmGateway.Cli.Tune;
 /// <summary>The same tables as Markdown, written beside the results (FILE.md) for docs such as docs/tuning.md.</summary>
 public static class TuneMarkdown
 {
-    public static string Write(TuneOutcome outcome, Targets targets, string pngName)
+    public static string Write(TuneOutcome outcome, Targets targets, string pngName, string? cpuPngName = null)
     {
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"Targets: p95 <= {targets.P95LatencySeconds} s, p99/p50 < {targets.TailRatio}, active CPU mean <= {targets.ActiveCpuMeanPercent} %, p99 <= {targets.ActiveCpuP99Percent} %, idle <= {targets.IdleCpuPercent} %, RSS <= {targets.RamGigabytes} GiB.");
@@ -34,6 +34,11 @@ public static class TuneMarkdown
         md.AppendLine(CultureInfo.InvariantCulture, $"Pareto front (p95 against active CPU mean): {string.Join(", ", outcome.ParetoFront.Select(r => $"{TuneTable.Short(r.Candidate)} ({N(r.CpuMeanPercent, "0.0")} %, {N(r.P95Seconds, "0.000")} s)"))}");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"![p95 latency against CPU]({pngName})");
+        if (cpuPngName is not null)
+        {
+            md.AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"![active CPU per candidate]({cpuPngName})");
+        }
         md.AppendLine();
         md.AppendLine(outcome.Winner is { } w
             ? string.Create(CultureInfo.InvariantCulture, $"Winner: `{w.Candidate.Key}`, p95 {N(w.P95Seconds, "0.000")} s, CPU mean {N(w.CpuMeanPercent, "0.0")} %.")

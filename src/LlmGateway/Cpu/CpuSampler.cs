@@ -123,19 +123,26 @@ public sealed class CpuSampler(
         while (true)
         {
             var wait = policy.Next(activity.InFlight, childPercent);
+            var woken = false;
             trim.Sampled(idle: wait > _interval && activity.InFlight == 0);
             if (wait > _interval)
             {
                 // Idle: a request that starts wakes the sampler, so none of its CPU is sampled slowly. The signal may be
                 // left over from a burst sampled fast; a request that started meanwhile is seen in InFlight.
+                // Either way this sample covers idle time up to the request's start: it is not a busy one.
                 activity.StartedSignal.WaitOne(0);
+                woken = true;
                 if (activity.InFlight > 0)
                 {
                     wait = _interval;
                 }
-                else if (WaitHandle.WaitAny(wakers, wait) == 0)
+                else if (WaitHandle.WaitAny(wakers, wait) is var signalled && signalled == 0)
                 {
                     return;
+                }
+                else
+                {
+                    woken = signalled == 1;
                 }
             }
             else if (stoppingToken.WaitHandle.WaitOne(wait))
@@ -159,12 +166,13 @@ public sealed class CpuSampler(
             lastSystem = system;
 
             // The gateway's own CPU, for the idle cost of the whole service; busy when a request was in flight or ended
-            // since the last sample, so a request shorter than one interval still makes its sample active.
+            // since the last sample, so a request shorter than one interval still makes its sample active; not the sample
+            // a starting request woke the idle sampler for, which covers the idle time before it.
             var gatewayUs = GatewayCpuMicroseconds();
             var gatewayPercent = Math.Clamp(100.0 * (gatewayUs - lastGatewayUs) * 1000 / (elapsedNs * cores), 0, 100);
             lastGatewayUs = gatewayUs;
             var ended = activity.Ended;
-            var busy = activity.InFlight > 0 || ended != lastEnded;
+            var busy = !woken && (activity.InFlight > 0 || ended != lastEnded);
             lastEnded = ended;
             var starting = !connection.State.IsReady || !wasReady;
             wasReady = connection.State.IsReady;

@@ -51,6 +51,7 @@ public sealed class TuneEndToEndTests
             });
             Assert.Equal([1, 2], measured.Select(r => r.Candidate.ThreadsBatch).Order());
             Assert.True(File.Exists(Path.ChangeExtension(results, ".pareto.png")), "the Pareto plot beside the results");
+            Assert.True(File.Exists(Path.ChangeExtension(results, ".cpu.png")), "the CPU plot beside the results");
 
             // The winner's settings, as written, start a gateway that runs with them.
             var settings = SettingsWriter.ReadEnvironmentLines(winner);
