@@ -49,7 +49,7 @@ public sealed class ReportEndToEndTests
             // /proc, read independently of the gateway over the whole run, is what the report's CPU figures are checked against.
             var reference = new Report.ProcessSampler(await gateway.ChildPidAsync(), gateway.Pid, TimeSpan.FromMilliseconds(100));
             var exit = await LlmgwApp.Create().RunAsync(
-                ["report", "--url", gateway.BaseUri.ToString(), "--workload", workload, "--idle-seconds", "1", "--format", "json", "--out", output]);
+                ["report", "--url", gateway.BaseUri.ToString(), "--workload", workload, "--idle-seconds", "1", "--settle-seconds", "0", "--format", "json", "--out", output]);
             var proc = reference.Stop();
             reference.Dispose();
 

@@ -50,9 +50,10 @@ public sealed class GatewaySamples : IAsyncDisposable
     {
         var next = await NextAsync(http, cancellationToken);
         // A generous ceiling (5 s) on a wait of at most one idle interval: a gateway that stopped sampling is read as it is.
-        for (var polls = 0; polls < 100 && await NextAsync(http, cancellationToken) <= next; polls++)
+        // Few polls: each is a request the gateway's runtime counts towards compiling that path again (ReportOptions.Settle).
+        for (var polls = 0; polls < 25 && await NextAsync(http, cancellationToken) <= next; polls++)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
         }
 
         return new GatewaySamples(http, next + 1);

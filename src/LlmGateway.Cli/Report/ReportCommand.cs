@@ -42,7 +42,10 @@ public sealed class ReportCommand : AsyncCommand<ReportSettings>
 
         var options = new ReportOptions(
             new Uri(settings.Url), workload, arrival, TimeSpan.FromSeconds(settings.IdleSeconds), settings.Foreground, settings.Targets,
-            settings.ApiKey ?? Environment.GetEnvironmentVariable("LLMGW_API_KEY"), settings.Seed, TimeSpan.FromSeconds(settings.TimeoutSeconds));
+            settings.ApiKey ?? Environment.GetEnvironmentVariable("LLMGW_API_KEY"), settings.Seed, TimeSpan.FromSeconds(settings.TimeoutSeconds))
+        {
+            Settle = TimeSpan.FromSeconds(settings.SettleSeconds),
+        };
 
         Scorecard card;
         try

@@ -20,6 +20,7 @@ public static class ReportRunner
         IReadOnlyList<CpuSample>? idle = null;
         if (sampled && options.Idle > TimeSpan.Zero)
         {
+            await SettleAsync(options.Settle, progress, cancellationToken);
             await using var quiet = await GatewaySamples.StartAsync(http, cancellationToken);
             var clock = Stopwatch.StartNew();
             while (clock.Elapsed < options.Idle)
@@ -77,6 +78,16 @@ public static class ReportRunner
             options.Workload.Name, options.Url.ToString(), model, options.Arrival.ToString(), started, results.Count,
             results.Count(r => r.Ok), results.Count(r => !r.Ok), cpuSource, Scorer.Score(measurements, options.Targets), results,
             activeSamples ?? []);
+    }
+
+    private static async Task SettleAsync(TimeSpan settle, IProgress<ReportPhase> progress, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < settle)
+        {
+            progress.Report(new ReportPhase("settling", clock.Elapsed.TotalSeconds, settle.TotalSeconds));
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+        }
     }
 
     /// <summary>A client for the gateway at <paramref name="url"/>: relative paths resolve under it, the key goes as a bearer token.</summary>

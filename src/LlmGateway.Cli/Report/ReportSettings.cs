@@ -15,6 +15,10 @@ public sealed class ReportSettings : WorkloadRunSettings
     [Description("Quiet period measured before the workload for idle CPU; 0 skips it. Default: 10")]
     public double IdleSeconds { get; init; } = 10;
 
+    [CommandOption("--settle-seconds <N>")]
+    [Description("How long the gateway is left alone after report's first requests to it, before the quiet period: the runtime compiles a newly used path again a second or two later, which is not idle cost. Default: 5")]
+    public double SettleSeconds { get; init; } = 5;
+
     [CommandOption("--foreground")]
     [Description("Run a fixed CPU-bound job alone, then beside the workload, and report its slowdown")]
     public bool Foreground { get; init; }
@@ -79,6 +83,6 @@ public sealed class ReportSettings : WorkloadRunSettings
             return ValidationResult.Error($"--url '{Url}' is not an http(s) URL");
         }
 
-        return IdleSeconds < 0 ? ValidationResult.Error("--idle-seconds must be 0 or more") : ValidationResult.Success();
+        return IdleSeconds < 0 || SettleSeconds < 0 ? ValidationResult.Error("--idle-seconds and --settle-seconds must be 0 or more") : ValidationResult.Success();
     }
 }

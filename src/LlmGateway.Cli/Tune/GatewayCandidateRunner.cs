@@ -11,7 +11,7 @@ namespace LlmGateway.Cli.Tune;
 /// </summary>
 /// <param name="report">The report's options; the URL is each candidate's gateway, the rest (workload, targets, quiet period) is the same for all.</param>
 /// <param name="fixedSettings">Settings every candidate's gateway gets under its own (llama-server's path, API keys).</param>
-/// <param name="settle">How long a ready gateway is left alone before the report: its start-up (JIT, the first health probes) is not idle cost.</param>
+/// <param name="settle">How long a ready gateway is left alone before the quiet period (after the report's first requests): its start-up (JIT, the first health probes) is not idle cost.</param>
 /// <param name="startTimeout">How long a gateway may take to become ready (loading the model included).</param>
 public sealed class GatewayCandidateRunner(
     string gatewayDll, ReportOptions report, IProgress<ReportPhase> progress, TimeSpan startTimeout, IReadOnlyList<KeyValuePair<string, string>> fixedSettings,
@@ -55,8 +55,6 @@ public sealed class GatewayCandidateRunner(
             return Failed(candidate, e.Message, clock.Elapsed.TotalSeconds);
         }
 
-        progress.Report(new ReportPhase("settling after start", 0, 1));
-        await Task.Delay(settle, cancellationToken);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var seen = new List<RequestResult>();
@@ -64,6 +62,7 @@ public sealed class GatewayCandidateRunner(
         var options = report with
         {
             Url = gateway.Url,
+            Settle = settle,
             QuietMeasured = new InlineProgress<IReadOnlyList<CpuSample>>(q => quiet = q),
             Completed = new InlineProgress<RequestResult>(r =>
             {
