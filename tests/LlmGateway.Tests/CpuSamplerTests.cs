@@ -30,8 +30,11 @@ public sealed class CpuSamplerTests
         await Eventually.UntilAsync(() => CpuAsync(gateway), c => Child(c).GetProperty("samples").GetInt32() >= 20 && Child(c).GetProperty("p99").GetDouble() < 10,
             "a full 2 s window in which the loaded, idle llama-server stays below 10 % of the machine");
 
-        await using var load = await LlamaLoad.StartAsync(gateway);
+        // The kernel's count before the load starts: whatever the sampler sees from here on, the kernel counts after this.
+        // (Read after the start, it once missed all of it: beside two CPU hogs llama-server did its visible work before
+        // the read and then got no tick, while the sampler's 2 s window still held that work.)
         var kernelBefore = ProcStat.CpuSeconds(pid);
+        await using var load = await LlamaLoad.StartAsync(gateway);
         var busy = await Eventually.UntilAsync(() => CpuAsync(gateway), c => Child(c).GetProperty("mean").GetDouble() > 5,
             "the sampler to see llama-server generating (above 5 % of the machine over its window)");
         load.EnsureRunning();
