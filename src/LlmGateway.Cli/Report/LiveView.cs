@@ -71,7 +71,7 @@ public static class LiveView
         {
             table.AddRow(
                 Markup.Escape(line.Figure),
-                line.Value is { } v ? Markup.Escape(Number(v) + " " + line.Unit) : $"[grey]{Markup.Escape(line.Note ?? "-")}[/]",
+                line.Value is { } v ? Markup.Escape(ScorecardWriter.Format(v, line.Unit)) : $"[grey]{Markup.Escape(line.Note ?? "-")}[/]",
                 line.Target is { } t ? Markup.Escape($"{line.Comparison} {Number(t)}") : "",
                 line.Met switch { true => "[green]met[/]", false => "[red]missed[/]", null => "" });
         }
@@ -100,11 +100,12 @@ public static class LiveView
         w.WriteLine("| --- | ---: | --- | --- |");
         foreach (var l in card.Lines)
         {
-            w.WriteLine($"| {l.Figure} | {(l.Value is { } v ? Number(v) + " " + l.Unit : l.Note ?? "-")} | {(l.Target is { } t ? $"{l.Comparison} {Number(t)}" : "")} | {l.Met switch { true => "met", false => "missed", null => "" }} |");
+            w.WriteLine($"| {l.Figure} | {(l.Value is { } v ? ScorecardWriter.Format(v, l.Unit) : l.Note ?? "-")} | {(l.Target is { } t ? $"{l.Comparison} {Number(t)}" : "")} | {l.Met switch { true => "met", false => "missed", null => "" }} |");
         }
 
         return w.ToString();
     }
 
-    private static string Number(double v) => v.ToString(Math.Abs(v) >= 100 ? "0" : Math.Abs(v) >= 1 ? "0.0#" : "0.0##", CultureInfo.InvariantCulture);
+    /// <summary>A target as it was set: 35, 2.5, 0.000001.</summary>
+    private static string Number(double v) => v.ToString("0.######", CultureInfo.InvariantCulture);
 }

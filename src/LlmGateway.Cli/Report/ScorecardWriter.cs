@@ -91,16 +91,18 @@ public static class ScorecardWriter
     private static string Footer(Scorecard card) =>
         $"{(card.MeetsTargets ? "Meets every target." : "Misses a target (or a request failed).")} CPU: {card.CpuSource}.";
 
-    private static string Value(ScoreLine line) => line.Value is not { } v ? "n/a"
-        : line.Unit switch
-        {
-            "%" => v.ToString("0.0", CultureInfo.InvariantCulture) + " %",
-            "s" => v.ToString("0.000", CultureInfo.InvariantCulture) + " s",
-            "x" => v.ToString("0.00", CultureInfo.InvariantCulture) + " x",
-            "GiB" => v.ToString("0.000", CultureInfo.InvariantCulture) + " GiB",
-            "ratio" => v.ToString("0.00", CultureInfo.InvariantCulture),
-            _ => v.ToString("0.0", CultureInfo.InvariantCulture) + " " + line.Unit,
-        };
+    private static string Value(ScoreLine line) => line.Value is { } v ? Format(v, line.Unit) : "n/a";
+
+    /// <summary>A figure with its unit, to the precision the scorecard shows it at.</summary>
+    public static string Format(double v, string unit) => unit switch
+    {
+        "%" => v.ToString("0.0", CultureInfo.InvariantCulture) + " %",
+        "s" => v.ToString("0.000", CultureInfo.InvariantCulture) + " s",
+        "x" => v.ToString("0.00", CultureInfo.InvariantCulture) + " x",
+        "GiB" => v.ToString("0.000", CultureInfo.InvariantCulture) + " GiB",
+        "ratio" => v.ToString("0.00", CultureInfo.InvariantCulture),
+        _ => v.ToString("0.0", CultureInfo.InvariantCulture) + " " + unit,
+    };
 
     private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal);
 

@@ -20,7 +20,7 @@ public sealed class ObservedMetrics : IHostedService
 
     public ObservedMetrics(
         IMeterFactory meters, GatewayMetrics metrics, CpuSampler sampler, CpuGovernor governor, YieldController yield,
-        LlamaServerConnection connection, Admission admission, ServedModel model, MemoryPlan memory, LiveScorecard scorecard)
+        LlamaServerConnection connection, Admission admission, ServedModel model, MemoryPlan memory, LiveScorecard scorecard, TimeProvider time)
     {
         var meter = meters.Create(GatewayMetrics.MeterName);
         KeyValuePair<string, object?> modelTag = new("model", model.Id);
@@ -47,9 +47,11 @@ public sealed class ObservedMetrics : IHostedService
         meter.CreateObservableGauge("llmgw_system_cpu_window_ratio", () => Cpu(sampler, child: false), "1", "The machine's CPU over the window, 0 to 1");
         meter.CreateObservableGauge("llmgw_request_duration_window_seconds", () => Latency(metrics.Durations), "s", "Duration of the successful requests that ended within the window");
         meter.CreateObservableGauge("llmgw_time_to_first_token_window_seconds", () => Latency(metrics.FirstTokens), "s", "Time to first token of the successful requests that ended within the window");
-        meter.CreateObservableGauge("llmgw_scorecard_value", () => Score(scorecard, l => l.Value), "1", "The live scorecard over 5 minutes: each figure (label figure; its unit is in its name)");
-        meter.CreateObservableGauge("llmgw_scorecard_target", () => Score(scorecard, l => l.Target), "1", "Each figure's target (section Targets)");
-        meter.CreateObservableGauge("llmgw_scorecard_met", () => Score(scorecard, l => l.Met is { } m ? (m ? 1 : 0) : null), "1", "1 when the figure met its target over 5 minutes, 0 when it did not; absent when not measured");
+        // One scorecard per scrape for the three gauges: each would otherwise copy and sort five minutes of samples.
+        var card = new ScrapeScorecard(scorecard, time);
+        meter.CreateObservableGauge("llmgw_scorecard_value", () => Score(card, l => l.Value), "1", "The live scorecard over 5 minutes: each figure (label figure; its unit is in its name)");
+        meter.CreateObservableGauge("llmgw_scorecard_target", () => Score(card, l => l.Target), "1", "Each figure's target (section Targets)");
+        meter.CreateObservableGauge("llmgw_scorecard_met", () => Score(card, l => l.Met is { } m ? (m ? 1 : 0) : null), "1", "1 when the figure met its target over 5 minutes, 0 when it did not; absent when not measured");
         meter.CreateObservableGauge("llmgw_latency_p99_p50_ratio", () => TailRatio(metrics.Durations), "1", "p99 over p50 of request duration in the window: the invisible target is under 2");
     }
 
@@ -71,10 +73,31 @@ public sealed class ObservedMetrics : IHostedService
         }
     }
 
-    private static IEnumerable<Measurement<double>> Score(LiveScorecard scorecard, Func<ScorecardLine, double?> pick) =>
-        scorecard.Current(TimeSpan.FromMinutes(5)).Lines
+    private static IEnumerable<Measurement<double>> Score(ScrapeScorecard card, Func<ScorecardLine, double?> pick) =>
+        card.Get().Lines
             .Where(l => pick(l) is not null)
             .Select(l => new Measurement<double>(pick(l)!.Value, new KeyValuePair<string, object?>("figure", l.Figure)));
+
+    /// <summary>The 5-minute scorecard, made again at most once a second: a scrape reads it for three gauges in a row.</summary>
+    private sealed class ScrapeScorecard(LiveScorecard scorecard, TimeProvider time)
+    {
+        // A reference, written whole: two scrapes at once read one report or the other, never half of each.
+        private volatile Made? _last;
+
+        public ScorecardReport Get()
+        {
+            if (_last is { } last && time.GetElapsedTime(last.At) < TimeSpan.FromSeconds(1))
+            {
+                return last.Report;
+            }
+
+            var report = scorecard.Current(TimeSpan.FromMinutes(5));
+            _last = new Made(time.GetTimestamp(), report);
+            return report;
+        }
+
+        private sealed record Made(long At, ScorecardReport Report);
+    }
 
     private static IEnumerable<Measurement<double>> Cpu(CpuSampler sampler, bool child) =>
         Windows.SelectMany(w => sampler.Statistics(w.Span, child) is { Samples: > 0 } s ? Stats(s, w.Name, 0.01) : []);

@@ -40,19 +40,4 @@ public sealed record ProcSnapshot(int Pid, int ParentPid, string Name, double Cp
 
         return 0;
     }
-
-    /// <summary>
-    /// The gateway that runs llama-server <paramref name="childPid"/>: its parent, or the parent's parent when the
-    /// launcher (llmgw-launch) stayed between them.
-    /// </summary>
-    public static int? GatewayOf(int childPid)
-    {
-        var parent = Read(childPid) is { } child ? Read(child.ParentPid) : null;
-        if (parent is not null && parent.Name.StartsWith("llmgw-launch", StringComparison.Ordinal))
-        {
-            parent = Read(parent.ParentPid);
-        }
-
-        return parent?.Pid;
-    }
 }
