@@ -44,6 +44,7 @@ public static class OpenAiEndpoints
         State = host.State.ModelState,
         LoadSeconds = host.Supervisor.LastLoadTime is { } t ? Math.Round(t.TotalSeconds, 3) : null,
         KeepAliveSeconds = host.Definition.KeepAlive.TotalSeconds,
+        CpuWeight = host.Definition.Cpu.Weight,
         UnloadsAt = host.KeepAlive.ExpiresAt,
     };
 

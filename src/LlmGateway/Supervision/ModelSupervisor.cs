@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using LlmGateway.Containment;
+using LlmGateway.Cpu;
 using LlmGateway.Cpu.Backends;
 using LlmGateway.Memory;
 using LlmGateway.Model;
@@ -23,6 +24,7 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
     private readonly LlamaServerOptions _options;
     private readonly MemoryPlan _memory;
     private readonly ChildStateStore _store;
+    private readonly ChildGroup _group;
     private readonly SupervisionContext _context;
     private readonly ILogger _logger;
     private readonly ILogger _childLogger;
@@ -35,8 +37,10 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
     private int _starts;
     private int _restartCount;
 
-    public ModelSupervisor(ServedModel model, LlamaServerOptions options, MemoryPlan memory, ChildStateStore store, SupervisionContext context)
+    /// <param name="group">The model's group in the CPU confinement; null: one named after the model, with the default weight.</param>
+    public ModelSupervisor(ServedModel model, LlamaServerOptions options, MemoryPlan memory, ChildStateStore store, SupervisionContext context, ChildGroup? group = null)
     {
+        _group = group ?? ChildGroup.For(0, model.Id);
         _model = model;
         _options = options;
         _memory = memory;
@@ -183,7 +187,7 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
         Confinement confinement;
         try
         {
-            confinement = governor.Prepare();
+            confinement = governor.Prepare(_group);
         }
         catch (CpuBackendUnavailableException e)
         {
