@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using LlmGateway.Cpu;
 using LlmGateway.Hosting;
 
 namespace LlmGateway.Telemetry;
