@@ -157,6 +157,23 @@ public sealed class ModelsTests
     }
 
     [Fact]
+    public async Task WarmupSystemPrompt_IsInThePromptCache_BeforeTheFirstClientSendsIt()
+    {
+        const string System = "You are the triage model of an endpoint-security service. Answer with one word: benign, suspicious or malicious.";
+        await using var gateway = await GatewayProcess.StartAsync(TwoModels(("Models__0__Preload", "true"), ("Models__0__WarmupSystemPrompt", System)));
+        await Eventually.UntilAsync(() => Task.FromResult(gateway.Output), o => o.Contains("warm-up system prompt", StringComparison.Ordinal),
+            "the gateway to log the warm-up after the load");
+        Assert.Contains(": 200", gateway.Output.Split('\n').First(l => l.Contains("warm-up system prompt", StringComparison.Ordinal)), StringComparison.Ordinal);
+
+        var chat = new ChatClient(Small, new ApiKeyCredential("unused"), OpenAiOptions.NoRetries(gateway));
+        ChatCompletion answer = await chat.CompleteChatAsync(
+            [new SystemChatMessage(System), new UserChatMessage("powershell -enc ...")], new ChatCompletionOptions { MaxOutputTokenCount = 2 });
+
+        // The first client's prompt found the system prompt already processed: llama-server reused it from its cache.
+        Assert.True(answer.Usage.InputTokenDetails?.CachedTokenCount > 0, $"cached prompt tokens: {answer.Usage.InputTokenDetails?.CachedTokenCount}");
+    }
+
+    [Fact]
     public async Task PreloadedModel_IsReadyWhenTheGatewayIs()
     {
         await using var gateway = await GatewayProcess.StartAsync(TwoModels(("Models__0__Preload", "true")));
