@@ -232,7 +232,19 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
 
             LogStarting(_logger, _model.Id, generation, server);
 
-            var notReady = await WaitUntilReadyAsync(run.Exit, endpoint, progress, stopping);
+            string? notReady;
+            try
+            {
+                notReady = await WaitUntilReadyAsync(run.Exit, endpoint, progress, stopping);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                // Unloaded while loading: the child has SIGINT. Leaving now would dispose the escalation before its kill
+                // and say "unloaded" while the child still runs; so wait for it to go, killed StopTimeout later if need be.
+                await Swallow(run.Exit);
+                throw;
+            }
+
             if (notReady is not null)
             {
                 stop.KillNow();
