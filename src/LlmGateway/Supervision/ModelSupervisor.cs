@@ -30,6 +30,7 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
     private readonly ModelFileWatch _modelFile;
     private readonly Lock _lock = new();
     private CancellationTokenSource? _run;
+    private CancellationTokenSource? _retried; // a failed loop that Load(retryFailed) replaced: it ends quietly
     private Task _loop = Task.CompletedTask;
     private string _stopReason = "unloaded";
     private int _starts;
@@ -72,7 +73,12 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
                 return false;
             }
 
-            _run?.Cancel();
+            if (_run is { } failed)
+            {
+                _retried = failed;
+                failed.Cancel();
+            }
+
             var previous = _loop;
             _run = new CancellationTokenSource();
             _restarts.Reset();
@@ -157,6 +163,17 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
+            lock (_lock)
+            {
+                if (_retried is { } retried && retried.Token == stopping)
+                {
+                    // Replaced by a retry, not unloaded: the next loop publishes its start; no "unloaded" between.
+                    _retried = null;
+                    retried.Dispose();
+                    return;
+                }
+            }
+
             LoadStartedAt = null;
             _store.Publish(_store.State with { Status = ChildStatus.Unloaded, Reason = _stopReason, Pid = null }, null);
             LogUnloaded(_logger, _model.Id, _stopReason);
