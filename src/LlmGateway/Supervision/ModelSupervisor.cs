@@ -82,10 +82,12 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
             var previous = _loop;
             _run = new CancellationTokenSource();
             _restarts.Reset();
-            _loop = RunAsync(previous, _run.Token);
             LoadStartedAt = _context.Time.GetTimestamp();
             // Said at once, so a caller reads "loading" on return; the loop publishes the details when it starts the child.
+            // Said before the loop starts: said after, it could overwrite what the loop published meanwhile (a restart's
+            // back-off, or a failure, which would then read "loading" for good).
             _store.Publish(_store.State with { Status = ChildStatus.Starting, Reason = null });
+            _loop = RunAsync(previous, _run.Token);
             return true;
         }
     }
