@@ -83,7 +83,8 @@ public sealed class ModelSupervisorCrashPolicyTests : IAsyncLifetime
         _runner.Next = Behaviour.ExitAtOnce;
 
         Assert.True(_supervisor.Load());
-        await _runner.UntilStartedAsync(1);
+        var child = await _runner.UntilStartedAsync(1);
+        Assert.Equal("/bin/true", child.Spec.Executable); // LlamaServer:ExecutablePath, passed through the containment
         await _time.UntilCreatedAsync(FirstDelay, 1, "the first back-off");
         var first = _store.State;
         Assert.Equal(ChildStatus.Restarting, first.Status);
