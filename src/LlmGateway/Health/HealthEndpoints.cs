@@ -30,7 +30,7 @@ public static class HealthEndpoints
         {
             ChildStatus.Ready => true,
             ChildStatus.Failed => false,
-            ChildStatus.Unloaded => !s.Host.Definition.Preload || s.State.Starts > 0,
+            ChildStatus.Unloaded or ChildStatus.Stopping => !s.Host.Definition.Preload || s.State.Starts > 0,
             _ => !s.Host.Definition.Preload,
         });
         var state = states[0].State;

@@ -93,7 +93,7 @@ public sealed partial class ModelHost : IAsyncDisposable
                 _ = WarmUpAsync(prompt);
             }
         }
-        else if (status is ChildStatus.Unloaded or ChildStatus.Failed)
+        else if (status is ChildStatus.Unloaded or ChildStatus.Stopping or ChildStatus.Failed)
         {
             KeepAlive.Stopped();
         }

@@ -48,5 +48,5 @@ public sealed class ModelRegistry : IChildProcesses, IAsyncDisposable
 
     /// <summary>The sampler reads the children every 100 ms: a fresh array on every change, none on a read.</summary>
     private void Refresh() => _running =
-        [.. Hosts.Select(h => h.State).Where(s => s.Pid is not null).Select(s => new RunningChild(s.Pid!.Value, s.IsReady))];
+        [.. Hosts.Select(h => h.State).Where(s => s.Pid is not null).Select(s => new RunningChild(s.Pid!.Value, s.Status is ChildStatus.Ready or ChildStatus.Stopping))];
 }

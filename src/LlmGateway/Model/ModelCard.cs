@@ -10,7 +10,7 @@ public sealed record ModelCard(string Id, long Created, string OwnedBy, ModelMet
 {
     public string Object => "model";
 
-    /// <summary>unloaded, loading, ready or failed.</summary>
+    /// <summary>unloaded, loading, ready, unloading (its child is stopping) or failed.</summary>
     public string? State { get; init; }
 
     /// <summary>How long its last load took to answer /health, in seconds; null before its first.</summary>

@@ -8,6 +8,9 @@ public enum ChildStatus
     Ready,
     Restarting,
     Failed,
+
+    /// <summary>Being unloaded: the child was asked to stop and is not sent requests; unloaded once its process is gone.</summary>
+    Stopping,
 }
 
 /// <summary>What the supervisor knows about llama-server now; replaced whole, never mutated.</summary>
@@ -27,6 +30,7 @@ public sealed record ChildState(
         ChildStatus.Ready => "ready",
         ChildStatus.Starting or ChildStatus.Restarting => "loading",
         ChildStatus.Failed => "failed",
+        ChildStatus.Stopping => "unloading",
         _ => "unloaded",
     };
 }

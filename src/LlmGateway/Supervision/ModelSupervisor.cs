@@ -32,6 +32,7 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
     private readonly ModelFileWatch _modelFile;
     private readonly Lock _lock = new();
     private CancellationTokenSource? _run;
+    private CancellationTokenSource? _retried; // a failed loop that Load(retryFailed) replaced: it ends quietly
     private Task _loop = Task.CompletedTask;
     private string _stopReason = "unloaded";
     private int _starts;
@@ -71,19 +72,26 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
         {
             // Only an unloaded model starts (or a failed one, when asked): any other state has its loop running already.
             var status = _store.State.Status;
-            if (!(status == ChildStatus.Unloaded && _run is null) && !(retryFailed && status == ChildStatus.Failed))
+            if (!(status is ChildStatus.Unloaded or ChildStatus.Stopping && _run is null) && !(retryFailed && status == ChildStatus.Failed))
             {
                 return false;
             }
 
-            _run?.Cancel();
+            if (_run is { } failed)
+            {
+                _retried = failed;
+                failed.Cancel();
+            }
+
             var previous = _loop;
             _run = new CancellationTokenSource();
             _restarts.Reset();
-            _loop = RunAsync(previous, _run);
             LoadStartedAt = _context.Time.GetTimestamp();
             // Said at once, so a caller reads "loading" on return; the loop publishes the details when it starts the child.
+            // Said before the loop starts: said after, it could overwrite what the loop published meanwhile (a restart's
+            // back-off, or a failure, which would then read "loading" for good).
             _store.Publish(_store.State with { Status = ChildStatus.Starting, Reason = null });
+            _loop = RunAsync(previous, _run);
             return true;
         }
     }
@@ -102,7 +110,7 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
             {
                 // Said at once, before the child is gone: no new request is sent to it, and one that comes now loads the
                 // model again once this child has exited.
-                _store.Publish(_store.State with { Status = ChildStatus.Unloaded, Reason = $"stopping ({reason})" }, null);
+                _store.Publish(_store.State with { Status = ChildStatus.Stopping, Reason = reason }, null);
             }
         }
 
@@ -111,7 +119,7 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
             return;
         }
 
-        await run.CancelAsync();
+        run.Cancel(); // at once, on this thread: the stop (SIGINT, then the kill's timer) begins before this returns
         await loop;
         run.Dispose();
     }
@@ -170,6 +178,14 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
         {
             lock (_lock)
             {
+                if (_retried is { } retried && retried.Token == stopping)
+                {
+                    // Replaced by a retry, not unloaded: the next loop publishes its start; no "unloaded" between.
+                    _retried = null;
+                    retried.Dispose();
+                    return;
+                }
+
                 // A load asked for meanwhile has said "loading" already, and its loop starts once this one ends.
                 if (_run is null)
                 {
@@ -257,7 +273,19 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
 
             LogStarting(_logger, _model.Id, generation, server);
 
-            var notReady = await WaitUntilReadyAsync(run.Exit, endpoint, progress, stopping);
+            string? notReady;
+            try
+            {
+                notReady = await WaitUntilReadyAsync(run.Exit, endpoint, progress, stopping);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                // Unloaded while loading: the child has SIGINT. Leaving now would dispose the escalation before its kill
+                // and say "unloaded" while the child still runs; so wait for it to go, killed StopTimeout later if need be.
+                await Swallow(run.Exit);
+                throw;
+            }
+
             if (notReady is not null)
             {
                 stop.KillNow();

@@ -30,7 +30,7 @@ public sealed class ObservedMetrics : IHostedService
         meter.CreateObservableGauge("llmgw_child_crash_loop", () => PerModel(h => h.State.Status == ChildStatus.Failed ? 1 : 0), "1", "1 when the model's llama-server failed for good (restarts stopped)");
         meter.CreateObservableCounter("llmgw_child_starts", () => PerModel(h => (long)h.State.Starts), "{start}", "Starts of the model's llama-server");
         meter.CreateObservableCounter("llmgw_child_restarts", () => PerModel(h => (long)h.Supervisor.Restarts), "{restart}", "Restarts of the model's llama-server after it exited or hung (loads on demand are llmgw_model_loads)");
-        meter.CreateObservableGauge("llmgw_model_state", () => ModelStates(models), "1", "1 for the model's state now (label state: unloaded, loading, ready, failed), 0 for the others");
+        meter.CreateObservableGauge("llmgw_model_state", () => ModelStates(models), "1", "1 for the model's state now (label state: unloaded, loading, ready, unloading, failed), 0 for the others");
         meter.CreateObservableCounter("llmgw_model_cpu_seconds", () => models.Hosts
             .Select(h => (h.Id, Ns: governor.ReadUsage(h.Definition.Cpu)))
             .Where(x => x.Ns is not null)
@@ -66,7 +66,7 @@ public sealed class ObservedMetrics : IHostedService
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    private static readonly string[] States = ["unloaded", "loading", "ready", "failed"];
+    private static readonly string[] States = ["unloaded", "loading", "ready", "unloading", "failed"];
 
     private static IEnumerable<Measurement<int>> ModelStates(ModelRegistry models) =>
         models.Hosts.SelectMany(h => States.Select(state => new Measurement<int>(
