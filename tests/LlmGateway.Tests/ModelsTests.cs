@@ -231,6 +231,45 @@ public sealed class ModelsTests
     }
 
     [Fact]
+    public async Task MemoryBudgetForOneModel_SwapsThem_UnloadingTheIdleOne_NoRequestDropped()
+    {
+        // 64 MiB and no reserve: less than either model, so each loads alone and the other is unloaded first.
+        await using var gateway = await GatewayProcess.StartAsync(TwoModels(("Memory__BudgetBytes", "67108864"), ("Memory__ReserveBytes", "0")));
+
+        Assert.Equal(Small, (await AskAsync(gateway, Small)).Model);
+        var smallPid = (await gateway.ReadyStateAsync()).GetProperty("models")[0].GetProperty("pid").GetInt32();
+        Assert.Equal(Wide, (await AskAsync(gateway, Wide)).Model);
+        Assert.False(Posix.IsAlive(smallPid), "the idle small model was unloaded before the wide one loaded");
+        Assert.Equal("unloaded", await StateAsync(gateway, Small));
+        Assert.Equal(Small, (await AskAsync(gateway, Small)).Model);
+        Assert.Equal("unloaded", await StateAsync(gateway, Wide));
+
+        var metrics = await gateway.Http.GetStringAsync("/metrics");
+        Assert.Equal(1, Sample(metrics, "llmgw_model_unloads_total", Small, "reason=\"evicted\""));
+        Assert.Equal(1, Sample(metrics, "llmgw_model_unloads_total", Wide, "reason=\"evicted\""));
+    }
+
+    [Fact]
+    public async Task MemoryBudgetForOneModel_ABusyModelIsNotUnloaded_TheOtherWaitsForItsRequestToEnd()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(TwoModels(
+            ("Memory__BudgetBytes", "67108864"), ("Memory__ReserveBytes", "0"), ("Models__LoadWaitSeconds", "600")));
+        var load = await LlamaLoad.StartAsync(gateway, repeat: false); // one long answer from the first model, small
+        var smallPid = (await gateway.ReadyStateAsync()).GetProperty("models")[0].GetProperty("pid").GetInt32();
+
+        var wide = AskAsync(gateway, Wide);
+        await Eventually.UntilAsync(() => Task.FromResult(gateway.Output), o => o.Contains("wide (about", StringComparison.Ordinal) && o.Contains("waits for room", StringComparison.Ordinal),
+            "the wide model's load to wait for room");
+        Assert.True(Posix.IsAlive(smallPid), "the busy small model is still running");
+        Assert.Equal("ready", await StateAsync(gateway, Small));
+        Assert.False(wide.IsCompleted);
+
+        await load.DisposeAsync(); // the small model's client leaves: it is idle, and may go
+        Assert.Equal(Wide, (await wide).Model);
+        await Eventually.UntilAsync(() => Task.FromResult(Posix.IsAlive(smallPid)), alive => !alive, "the small model's llama-server to exit");
+    }
+
+    [Fact]
     public async Task TwoModelsAnsweringToOneName_StopStartUp_NamingBoth()
     {
         var settings = TwoModels(("Models__1__Aliases__0", Small));

@@ -65,7 +65,14 @@ public static class AdminEndpoints
 
         if (command == "load")
         {
-            host.Supervisor.Load(retryFailed: true);
+            if (host.State.Status == Supervision.ChildStatus.Failed)
+            {
+                host.Supervisor.Load(retryFailed: true); // failed for good: started again, holding no memory meanwhile
+            }
+            else
+            {
+                models.Room.RequestLoad(host); // within the memory budget: idle models may be unloaded first, busy ones waited for
+            }
         }
         else
         {

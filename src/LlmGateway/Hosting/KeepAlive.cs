@@ -10,6 +10,7 @@ public sealed class KeepAlive : IDisposable
     private readonly TimeSpan _keepAlive;
     private readonly TimeProvider _time;
     private readonly Action _expire;
+    private readonly Action? _ended;
     private readonly ITimer _timer;
     private readonly Lock _lock = new();
     private int _inFlight;
@@ -18,11 +19,13 @@ public sealed class KeepAlive : IDisposable
 
     /// <param name="keepAlive">Idle time before <paramref name="expire"/>; zero never expires.</param>
     /// <param name="expire">Called once per loaded period, on a timer thread, when the model has been idle for the keep-alive.</param>
-    public KeepAlive(TimeSpan keepAlive, TimeProvider time, Action expire)
+    /// <param name="ended">Called after each request ends (the memory budget may now unload the model).</param>
+    public KeepAlive(TimeSpan keepAlive, TimeProvider time, Action expire, Action? ended = null)
     {
         _keepAlive = keepAlive;
         _time = time;
         _expire = expire;
+        _ended = ended;
         _timer = time.CreateTimer(_ => Fire(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
@@ -30,6 +33,18 @@ public sealed class KeepAlive : IDisposable
     public bool Expires => _keepAlive > TimeSpan.Zero;
 
     public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>When the last request ended, or the model was loaded (a <see cref="TimeProvider"/> timestamp): least recently used first.</summary>
+    public long LastActivity
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _lastActivity;
+            }
+        }
+    }
 
     /// <summary>When it expires if nothing happens meanwhile; null when not armed or while a request is in flight.</summary>
     public DateTimeOffset? ExpiresAt
@@ -86,6 +101,8 @@ public sealed class KeepAlive : IDisposable
             _inFlight--;
             Touch();
         }
+
+        _ended?.Invoke();
     }
 
     /// <summary>Under the lock: activity now; armed and idle, the timer fires one keep-alive from now.</summary>

@@ -11,17 +11,25 @@ public sealed partial class ModelHost : IAsyncDisposable
     private readonly ILogger _logger;
     private int _lastStatus = (int)ChildStatus.Unloaded;
 
-    public ModelHost(ModelDefinition definition, SupervisionContext context, QueueLimits queue)
+    /// <summary>A guess of what a model's llama-server holds beside its tensors and KV cache (compute buffers, code) before it was measured.</summary>
+    private const long Overhead = 64L << 20;
+
+    private readonly ModelRoom _room;
+    private long _measuredBytes;
+
+    public ModelHost(ModelDefinition definition, SupervisionContext context, QueueLimits queue, ModelRoom room)
     {
         Definition = definition;
+        _room = room;
         _time = context.Time;
         _logger = context.Loggers.CreateLogger<ModelHost>();
         Store = new ChildStateStore();
         Transport = new LlamaServerTransport(Store, definition.Server.Parallel);
         Supervisor = new ModelSupervisor(definition.Model, definition.Server, definition.Memory, Store, context, definition.Cpu);
         Admission = new Admission(definition.Server.Parallel, queue, context.Time);
-        KeepAlive = new KeepAlive(definition.KeepAlive, context.Time, () => _ = UnloadAsync("idle"));
+        KeepAlive = new KeepAlive(definition.KeepAlive, context.Time, () => _ = UnloadAsync("idle"), room.Changed);
         Store.Changed += OnStateChanged;
+        Store.Changed += room.Changed;
     }
 
     public ModelDefinition Definition { get; }
@@ -41,6 +49,19 @@ public sealed partial class ModelHost : IAsyncDisposable
     public KeepAlive KeepAlive { get; }
 
     /// <summary>
+    /// What the model holds once loaded: its tensors, its KV cache and an overhead, or its llama-server's resident memory
+    /// measured when it became ready, whichever is larger. What the memory budget counts.
+    /// </summary>
+    public long EstimatedBytes => Math.Max(Definition.Memory.ModelBytes + (Definition.Memory.KvCacheBytes ?? 0) + Overhead, Interlocked.Read(ref _measuredBytes));
+
+    /// <summary>Whether its memory counts now: a child runs, starts, restarts or stops.</summary>
+    public bool HoldsMemory => State.Status is ChildStatus.Starting or ChildStatus.Ready or ChildStatus.Restarting or ChildStatus.Stopping;
+
+    /// <summary>The model as the memory budget sees it: idle and ready ones may be unloaded to make room.</summary>
+    public Eviction.Resident AsResident() =>
+        new(Id, EstimatedBytes, State.IsReady && KeepAlive.InFlight == 0, KeepAlive.LastActivity);
+
+    /// <summary>
     /// Loads the model unless it is loaded or loading, and waits up to <paramref name="wait"/> until it serves or fails for
     /// good. The state returned says which; not ready means the wait passed.
     /// </summary>
@@ -52,7 +73,11 @@ public sealed partial class ModelHost : IAsyncDisposable
             return state;
         }
 
-        Supervisor.Load();
+        if (state.Status is ChildStatus.Unloaded or ChildStatus.Stopping)
+        {
+            _room.RequestLoad(this); // once it fits beside the others, unloading idle ones first; it goes on if this request leaves
+        }
+
         return await Store.WaitAsync(s => s.IsReady || s.Status == ChildStatus.Failed, wait, _time, ct);
     }
 
@@ -87,6 +112,11 @@ public sealed partial class ModelHost : IAsyncDisposable
 
         if (status == ChildStatus.Ready)
         {
+            if (State.Pid is { } pid && ResidentBytes(pid) is { } rss)
+            {
+                Interlocked.Exchange(ref _measuredBytes, rss);
+            }
+
             KeepAlive.Loaded();
             if (Definition.WarmupSystemPrompt is { } prompt)
             {
@@ -96,6 +126,20 @@ public sealed partial class ModelHost : IAsyncDisposable
         else if (status is ChildStatus.Unloaded or ChildStatus.Stopping or ChildStatus.Failed)
         {
             KeepAlive.Stopped();
+        }
+    }
+
+    private static long? ResidentBytes(int pid)
+    {
+        try
+        {
+            // /proc/PID/statm: size resident shared ... in pages.
+            var fields = File.ReadAllText($"/proc/{pid}/statm").Split(' ');
+            return long.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null; // not Linux, or gone already
         }
     }
 

@@ -11,7 +11,7 @@ public sealed partial class ModelLifetime(ModelRegistry models, ILogger<ModelLif
         foreach (var host in models.Hosts.Where(h => h.Definition.Preload))
         {
             LogPreload(logger, host.Id);
-            host.Supervisor.Load();
+            models.Room.RequestLoad(host);
         }
 
         return Task.CompletedTask;

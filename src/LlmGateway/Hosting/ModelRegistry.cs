@@ -13,7 +13,10 @@ public sealed class ModelRegistry : IChildProcesses, IAsyncDisposable
     public ModelRegistry(IReadOnlyList<ModelDefinition> definitions, SupervisionContext context, QueueLimits queue, TimeSpan loadWait)
     {
         LoadWait = loadWait;
-        Hosts = [.. definitions.Select(d => new ModelHost(d, context, queue))];
+        // Memory options are the gateway's: every model's plan has the same budget and reserve.
+        Room = new ModelRoom(definitions[0].Memory.ChildBudgetBytes, context.Loggers.CreateLogger<ModelRoom>());
+        Hosts = [.. definitions.Select(d => new ModelHost(d, context, queue, Room))];
+        Room.Hosts = Hosts;
         foreach (var host in Hosts)
         {
             foreach (var name in host.Definition.Model.Aliases.Prepend(host.Id))
@@ -26,6 +29,9 @@ public sealed class ModelRegistry : IChildProcesses, IAsyncDisposable
     }
 
     public IReadOnlyList<ModelHost> Hosts { get; }
+
+    /// <summary>The models' memory budget, which loads go through.</summary>
+    public ModelRoom Room { get; }
 
     /// <summary>The first model: the one a request without "model" gets, and the one admin views show unless asked for another.</summary>
     public ModelHost Default => Hosts[0];

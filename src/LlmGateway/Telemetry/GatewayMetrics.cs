@@ -63,7 +63,7 @@ public sealed class GatewayMetrics : ISupervisionEvents, ICpuSampleEvents, IRequ
         _systemCpu = meter.CreateHistogram<double>(SystemCpu, "1", "The whole machine's CPU per sample, 0 to 1");
         _startDuration = meter.CreateHistogram<double>(ChildStartDuration, "s", "A model's load time: from starting its llama-server to its first 200 on /health");
         _loads = meter.CreateCounter<long>("llmgw_model_loads", "{load}", "A model's llama-server became ready (first loads, loads on demand, restarts)");
-        _unloads = meter.CreateCounter<long>("llmgw_model_unloads", "{unload}", "A model's llama-server was stopped on purpose, by reason: idle (keep-alive), admin, shutdown");
+        _unloads = meter.CreateCounter<long>("llmgw_model_unloads", "{unload}", "A model's llama-server was stopped on purpose, by reason: idle (keep-alive), admin, evicted (for another model, within the memory budget), shutdown");
         _requests = meter.CreateCounter<long>("llmgw_requests", "{request}", "/v1 requests by endpoint, stream, status class and outcome");
         _promptTokens = meter.CreateCounter<long>("llmgw_prompt_tokens", "{token}", "Prompt tokens, as usage reported them");
         _cachedTokens = meter.CreateCounter<long>("llmgw_cached_prompt_tokens", "{token}", "Prompt tokens served from llama-server's prompt cache");
@@ -152,7 +152,7 @@ public sealed class GatewayMetrics : ISupervisionEvents, ICpuSampleEvents, IRequ
     public void Unloaded(string model, string reason) =>
         _unloads.Add(1, new KeyValuePair<string, object?>("model", model), new KeyValuePair<string, object?>("reason", reason switch
         {
-            "idle" or "admin" => reason,
+            "idle" or "admin" or "evicted" => reason,
             _ => "shutdown",
         }));
 
