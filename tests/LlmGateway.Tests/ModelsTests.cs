@@ -174,6 +174,30 @@ public sealed class ModelsTests
     }
 
     [Fact]
+    public async Task PromptCache_SurvivesAnIdleUnload_TheFirstRequestAfterTheReloadFindsItsPrefixCached()
+    {
+        var system = string.Join(' ', Enumerable.Repeat("You are the analysis model of an endpoint-security service; weigh every signal.", 12));
+        await using var gateway = await GatewayProcess.StartAsync(TwoModels(("Models__0__KeepAliveSeconds", "1")));
+        var chat = new ChatClient(Small, new ApiKeyCredential("unused"), OpenAiOptions.NoRetries(gateway));
+        async Task<ChatTokenUsage> AskWithSystemAsync(string user) =>
+            (await chat.CompleteChatAsync([new SystemChatMessage(system), new UserChatMessage(user)], new ChatCompletionOptions { MaxOutputTokenCount = 2 })).Value.Usage;
+
+        var first = await AskWithSystemAsync("Event 1.");
+        var pid = (await gateway.ReadyStateAsync()).GetProperty("models")[0].GetProperty("pid").GetInt32();
+        await Eventually.UntilAsync(() => StateAsync(gateway, Small), s => s == "unloaded", "the small model to be unloaded after its keep-alive");
+        Assert.False(Posix.IsAlive(pid));
+        Assert.Contains("prompt cache saved", gateway.Output, StringComparison.Ordinal);
+
+        var afterReload = await AskWithSystemAsync("Event 2.");
+
+        Assert.Contains("prompt cache restored", gateway.Output, StringComparison.Ordinal);
+        Assert.True(first.InputTokenCount > 100, $"a long system prompt: {first.InputTokenCount} tokens");
+        // The new llama-server did not prefill the system prompt again: its cache came back from the saved slot.
+        Assert.True(afterReload.InputTokenDetails?.CachedTokenCount >= first.InputTokenCount / 2,
+            $"cached after the reload: {afterReload.InputTokenDetails?.CachedTokenCount} of {afterReload.InputTokenCount}");
+    }
+
+    [Fact]
     public async Task PreloadedModel_IsReadyWhenTheGatewayIs()
     {
         await using var gateway = await GatewayProcess.StartAsync(TwoModels(("Models__0__Preload", "true")));

@@ -74,8 +74,16 @@ public static class ModelCatalog
             TimeSpan.FromSeconds(entry?.KeepAliveSeconds ?? models.KeepAliveSeconds),
             entry?.Preload ?? count == 1,
             string.IsNullOrWhiteSpace(entry?.WarmupSystemPrompt) ? null : entry.WarmupSystemPrompt,
-            ChildGroup.For(index, model.Id, entry?.CpuWeight ?? ChildGroup.DefaultWeight));
+            ChildGroup.For(index, model.Id, entry?.CpuWeight ?? ChildGroup.DefaultWeight),
+            models.KeepPromptCache ? Path.Combine(PromptCacheRoot(models), ChildGroup.For(index, model.Id).Name) : null);
     }
+
+    /// <summary>Models:PromptCacheDirectory, else llmgw-PID-prompt-cache in the temporary directory (swept once this gateway is gone).</summary>
+    private static string PromptCacheRoot(ModelsOptions models) =>
+        string.IsNullOrWhiteSpace(models.PromptCacheDirectory) ? DefaultPromptCacheRoot : Path.GetFullPath(models.PromptCacheDirectory);
+
+    /// <summary>This gateway's own prompt-cache directory when none is configured: removed when it stops, swept by the next start if it was killed.</summary>
+    public static string DefaultPromptCacheRoot { get; } = Path.Combine(Path.GetTempPath(), $"llmgw-{Environment.ProcessId}-prompt-cache");
 
     private static void CheckNames(List<(string Key, ServedModel Model, ModelEntry? Entry)> found)
     {

@@ -11,8 +11,10 @@ namespace LlmGateway.Hosting;
 /// <param name="Preload">Loaded at start-up rather than at its first request.</param>
 /// <param name="WarmupSystemPrompt">Sent once after every load, so the prompt cache holds it.</param>
 /// <param name="Cpu">Its group inside the gateway's CPU confinement, and its weight there.</param>
+/// <param name="PromptCacheDirectory">Where its slots' prompt caches are kept across unloads; null: they are not.</param>
 public sealed record ModelDefinition(
-    ServedModel Model, LlamaServerOptions Server, MemoryPlan Memory, TimeSpan KeepAlive, bool Preload, string? WarmupSystemPrompt, ChildGroup Cpu)
+    ServedModel Model, LlamaServerOptions Server, MemoryPlan Memory, TimeSpan KeepAlive, bool Preload, string? WarmupSystemPrompt, ChildGroup Cpu,
+    string? PromptCacheDirectory = null)
 {
     public string Id => Model.Id;
 

@@ -25,7 +25,16 @@ public sealed partial class ModelHost : IAsyncDisposable
         _logger = context.Loggers.CreateLogger<ModelHost>();
         Store = new ChildStateStore();
         Transport = new LlamaServerTransport(Store, definition.Server.Parallel);
-        Supervisor = new ModelSupervisor(definition.Model, definition.Server, definition.Memory, Store, context, definition.Cpu);
+        PromptCache = definition.PromptCacheDirectory is { } directory
+            ? new PromptCacheKeeper(directory, definition.Server.Parallel, context.Time, _logger)
+            : null;
+        Supervisor = new ModelSupervisor(definition.Model, definition.Server, definition.Memory, Store, context, definition.Cpu)
+        {
+            SlotSavePath = PromptCache?.Directory,
+            BeforeReady = PromptCache is { } restore ? (endpoint, ct) => restore.RestoreAsync(endpoint, Id, ct) : null,
+            // Not at shutdown: the directory goes with the gateway.
+            BeforeStop = PromptCache is { } save ? (endpoint, reason) => reason is "idle" or "evicted" or "admin" ? save.SaveAsync(endpoint, Id, CancellationToken.None) : Task.CompletedTask : null,
+        };
         Admission = new Admission(definition.Server.Parallel, queue, context.Time);
         KeepAlive = new KeepAlive(definition.KeepAlive, context.Time, () => _ = UnloadAsync("idle"), room.Changed);
         Store.Changed += OnStateChanged;
@@ -47,6 +56,9 @@ public sealed partial class ModelHost : IAsyncDisposable
     public Admission Admission { get; }
 
     public KeepAlive KeepAlive { get; }
+
+    /// <summary>Saves and restores the model's prompt cache across unloads (Models:KeepPromptCache); null when off.</summary>
+    public PromptCacheKeeper? PromptCache { get; }
 
     /// <summary>
     /// What the model holds once loaded: its tensors, its KV cache and an overhead, or its llama-server's resident memory

@@ -8,6 +8,11 @@ public sealed partial class ModelLifetime(ModelRegistry models, ILogger<ModelLif
     public Task StartAsync(CancellationToken cancellationToken)
     {
         ModelSupervisor.SweepStaleDirectories();
+        foreach (var host in models.Hosts)
+        {
+            host.PromptCache?.Clear();
+        }
+
         foreach (var host in models.Hosts.Where(h => h.Definition.Preload))
         {
             LogPreload(logger, host.Id);
@@ -17,8 +22,21 @@ public sealed partial class ModelLifetime(ModelRegistry models, ILogger<ModelLif
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken) =>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
         await Task.WhenAll(models.Hosts.Select(h => h.UnloadAsync("the gateway is stopping")));
+        try
+        {
+            if (Directory.Exists(ModelCatalog.DefaultPromptCacheRoot))
+            {
+                Directory.Delete(ModelCatalog.DefaultPromptCacheRoot, recursive: true); // saved for reloads, never for the next gateway
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The next gateway sweeps it.
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Preloading {Model}")]
     private static partial void LogPreload(ILogger logger, string model);

@@ -21,6 +21,12 @@ public sealed class ModelsOptions
     /// <summary>How long a request for a model that is not loaded waits for it to load before it gets 503 with Retry-After.</summary>
     public double LoadWaitSeconds { get; set; } = 30;
 
+    /// <summary>Save each model's prompt cache (its slots' KV cache) before an unload and restore it after the next load.</summary>
+    public bool KeepPromptCache { get; set; } = true;
+
+    /// <summary>Where the saved prompt caches go, a directory per model. Empty: one in the system's temporary directory, removed with the gateway.</summary>
+    public string? PromptCacheDirectory { get; set; }
+
     /// <summary>The listed models, in the order of their numbers.</summary>
     public List<ModelEntry> Entries { get; } = [];
 

@@ -8,7 +8,9 @@ namespace LlmGateway.Supervision;
 /// <summary>The command line of one llama-server start, and where its binaries are.</summary>
 public static class LlamaServerCommand
 {
-    public static IReadOnlyList<string> Arguments(LlamaServerOptions o, ServedModel model, LlamaServerEndpoint endpoint, CpuPlan cpu, MemoryPlan memory)
+    /// <param name="slotSavePath">Where llama-server may save and restore its slots' prompt caches (--slot-save-path); null: nowhere.</param>
+    public static IReadOnlyList<string> Arguments(
+        LlamaServerOptions o, ServedModel model, LlamaServerEndpoint endpoint, CpuPlan cpu, MemoryPlan memory, string? slotSavePath = null)
     {
         static string N(int n) => n.ToString(CultureInfo.InvariantCulture);
         List<string> args =
@@ -64,6 +66,11 @@ public static class LlamaServerCommand
             {
                 args.AddRange(["--pooling", "mean"]);
             }
+        }
+
+        if (slotSavePath is not null)
+        {
+            args.AddRange(["--slot-save-path", slotSavePath]);
         }
 
         args.AddRange(o.ExtraArguments);

@@ -64,6 +64,11 @@ public sealed class LlamaServerOptionsValidator : IValidateOptions<LlamaServerOp
             errors.Add($"{S}:ExtraArguments must not set {arg}: use {S}:{setting}.");
         }
 
+        if (o.ExtraArguments.Contains("--slot-save-path"))
+        {
+            errors.Add($"{S}:ExtraArguments must not set --slot-save-path: use Models:KeepPromptCache and Models:PromptCacheDirectory.");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

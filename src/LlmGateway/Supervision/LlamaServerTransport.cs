@@ -83,13 +83,12 @@ public sealed class LlamaServerTransport : IDisposable
     public ChildState State => _store.State;
 
     /// <summary>A request to the current child, with its key; null when no child is ready.</summary>
-    public HttpRequestMessage? CreateRequest(HttpMethod method, string pathAndQuery)
-    {
-        if (_store.Endpoint is not { } endpoint || !_store.State.IsReady)
-        {
-            return null;
-        }
+    public HttpRequestMessage? CreateRequest(HttpMethod method, string pathAndQuery) =>
+        _store.Endpoint is { } endpoint && _store.State.IsReady ? CreateRequest(endpoint, method, pathAndQuery) : null;
 
+    /// <summary>A request to <paramref name="endpoint"/> whatever the state says: for the supervisor's own calls while it starts a child.</summary>
+    public static HttpRequestMessage CreateRequest(LlamaServerEndpoint endpoint, HttpMethod method, string pathAndQuery)
+    {
         var request = new HttpRequestMessage(method, new Uri(endpoint.BaseUri, pathAndQuery)) { Version = System.Net.HttpVersion.Version11 };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.ApiKey);
         return request;

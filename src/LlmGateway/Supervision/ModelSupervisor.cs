@@ -58,6 +58,18 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
     /// <summary>Starts after a crash or a hang since the gateway started (not loads on demand).</summary>
     public int Restarts => Volatile.Read(ref _restartCount);
 
+    /// <summary>Where this model's llama-server saves and restores its slots (--slot-save-path); null: nowhere.</summary>
+    public string? SlotSavePath { get; init; }
+
+    /// <summary>
+    /// Run once a start answers /health, before the state says ready: so requests find what it sets up (a restored prompt
+    /// cache). Its failures are its own to log; the start goes on.
+    /// </summary>
+    public Func<LlamaServerEndpoint, CancellationToken, Task>? BeforeReady { get; init; }
+
+    /// <summary>Run when a ready child is unloaded, before it is asked to stop (it takes no request meanwhile): the reason is given.</summary>
+    public Func<LlamaServerEndpoint, string, Task>? BeforeStop { get; init; }
+
     /// <summary>How long the last start took to answer /health; null before the first.</summary>
     public TimeSpan? LastLoadTime { get; private set; }
 
@@ -101,6 +113,7 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
     {
         CancellationTokenSource? run;
         Task loop;
+        LlamaServerEndpoint? serving = null;
         lock (_lock)
         {
             (run, loop) = (_run, _loop);
@@ -108,6 +121,7 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
             _stopReason = reason;
             if (run is not null)
             {
+                serving = _store.State.IsReady ? _store.Endpoint : null;
                 // Said at once, before the child is gone: no new request is sent to it, and one that comes now loads the
                 // model again once this child has exited.
                 _store.Publish(_store.State with { Status = ChildStatus.Stopping, Reason = reason }, null);
@@ -117,6 +131,11 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
         if (run is null)
         {
             return;
+        }
+
+        if (serving is not null && BeforeStop is { } beforeStop)
+        {
+            await beforeStop(serving, reason);
         }
 
         run.Cancel(); // at once, on this thread: the stop (SIGINT, then the kill's timer) begins before this returns
@@ -254,7 +273,7 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
 
         _modelFile.Loading();
         var spec = _context.Containment.Wrap(
-            new ProcessSpec(server, LlamaServerCommand.Arguments(_options, _model, endpoint, governor.Plan, _memory)) { OnOutputLine = OnLine },
+            new ProcessSpec(server, LlamaServerCommand.Arguments(_options, _model, endpoint, governor.Plan, _memory, SlotSavePath)) { OnOutputLine = OnLine },
             confinement.Launch,
             TimeSpan.FromSeconds(_options.StopTimeoutSeconds));
 
@@ -291,6 +310,11 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
                 stop.KillNow();
                 await Swallow(run.Exit);
                 throw Crashed($"llama-server did not start: {notReady}", tail);
+            }
+
+            if (BeforeReady is { } beforeReady)
+            {
+                await beforeReady(endpoint, stopping);
             }
 
             var loadTime = time.GetElapsedTime(started);
