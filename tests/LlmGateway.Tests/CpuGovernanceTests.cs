@@ -55,6 +55,33 @@ public sealed class CpuGovernanceTests
     }
 
     [Fact]
+    public async Task TwoModelsUnderLoad_TheKernelHoldsTheirSumAtTheBudget()
+    {
+        var settings = CpuSettings(new()
+        {
+            ["Cpu__Profile"] = "Custom", ["Cpu__BudgetPercent"] = "50", ["Cpu__Mode"] = "Cap",
+            ["Cpu__Threads"] = "1", ["Cpu__ThreadsBatch"] = "1", ["Cpu__Backend"] = "CgroupV1",
+        });
+        settings.Remove("Model__Path");
+        (settings["Models__0__Path"], settings["Models__0__Id"]) = (TestEnvironment.TinyModel, "small");
+        (settings["Models__1__Path"], settings["Models__1__Id"]) = (TestEnvironment.WideModel, "wide");
+        await using var gateway = await GatewayProcess.StartAsync(settings);
+
+        // One thread each, two cores: unconfined, the two would use the whole machine; the gateway's group holds them to half.
+        await using var small = await LlamaLoad.StartAsync(gateway, model: "small");
+        await using var wide = await LlamaLoad.StartAsync(gateway, model: "wide");
+        var pids = (await gateway.ReadyStateAsync()).GetProperty("models").EnumerateArray().Select(m => m.GetProperty("pid").GetInt32()).ToList();
+        Assert.Equal(2, pids.Distinct().Count());
+        var percent = await ProcStat.CpuPercentAsync(pids, TimeSpan.FromSeconds(5));
+        small.EnsureRunning();
+        wide.EnsureRunning();
+
+        Assert.True(percent > 0, "the two llama-servers used no CPU while generating: nothing was measured");
+        // As for one child: the quota per period, plus at most one period's in a 5 s window cut across periods.
+        Assert.True(percent <= 55, $"two llama-servers used {percent:F1} % of the machine together under a 50 % budget");
+    }
+
+    [Fact]
     public async Task BalancedProfile_PlansOneThreadOnTheLastCpu_AndTheChildRunsOnlyThere()
     {
         await using var gateway = await StartAsync(new() { ["Cpu__Profile"] = "Balanced" });

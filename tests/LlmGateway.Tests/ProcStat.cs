@@ -29,6 +29,14 @@ internal static class ProcStat
         return 100 * (CpuSeconds(pid) - before) / (DateTime.UtcNow - since).TotalSeconds / Environment.ProcessorCount;
     }
 
+    /// <summary>The CPU of several processes together over <paramref name="duration"/>, in percent of the machine.</summary>
+    public static async Task<double> CpuPercentAsync(IReadOnlyList<int> pids, TimeSpan duration)
+    {
+        var (before, since) = (pids.Sum(CpuSeconds), DateTime.UtcNow);
+        await Task.Delay(duration);
+        return 100 * (pids.Sum(CpuSeconds) - before) / (DateTime.UtcNow - since).TotalSeconds / Environment.ProcessorCount;
+    }
+
     /// <summary>The cgroup path of the process in the v1 hierarchy of <paramref name="controller"/>.</summary>
     public static string Cgroup(int pid, string controller) =>
         File.ReadAllLines($"/proc/{pid}/cgroup").Select(l => l.Split(':', 3)).First(p => p[1].Split(',').Contains(controller))[2];

@@ -18,12 +18,14 @@ public sealed class LlamaLoad : IAsyncDisposable
     private readonly HttpClient _http;
     private readonly int _tokens;
     private readonly bool _repeat;
+    private readonly string? _model;
     private Task _run = Task.CompletedTask;
     private int _answers;
     private int _disposed;
 
-    private LlamaLoad(GatewayProcess gateway, int tokens, bool repeat)
+    private LlamaLoad(GatewayProcess gateway, int tokens, bool repeat, string? model)
     {
+        _model = model;
         // .NET drains a cancelled response for up to 2 s to reuse its connection, keeping the slot busy meanwhile; with
         // no draining, leaving closes the connection at once, as other clients do. No timeout: the test decides when to stop.
         _http = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = gateway.BaseUri, Timeout = Timeout.InfiniteTimeSpan };
@@ -38,9 +40,10 @@ public sealed class LlamaLoad : IAsyncDisposable
     /// Starts the load and waits until llama-server streams its first tokens. <paramref name="tokens"/> stays within a slot's
     /// context (2,048 tokens by default; more is a 400, as OpenAI answers); <paramref name="repeat"/> asks again after each answer.
     /// </summary>
-    public static async Task<LlamaLoad> StartAsync(GatewayProcess gateway, int tokens = 1900, bool repeat = true)
+    /// <param name="model">The model asked for; null: none named, so the gateway's first.</param>
+    public static async Task<LlamaLoad> StartAsync(GatewayProcess gateway, int tokens = 1900, bool repeat = true, string? model = null)
     {
-        var load = new LlamaLoad(gateway, tokens, repeat);
+        var load = new LlamaLoad(gateway, tokens, repeat, model);
         load._run = Task.Run(load.RunAsync);
         try
         {
@@ -107,13 +110,14 @@ public sealed class LlamaLoad : IAsyncDisposable
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
             {
-                Content = JsonContent.Create(new
+                Content = JsonContent.Create(new Dictionary<string, object?>
                 {
-                    messages = new[] { new { role = "user", content = "Tell a long story." } },
-                    max_tokens = _tokens,
-                    ignore_eos = true,
-                    stream = true,
-                }),
+                    ["model"] = _model,
+                    ["messages"] = new[] { new { role = "user", content = "Tell a long story." } },
+                    ["max_tokens"] = _tokens,
+                    ["ignore_eos"] = true,
+                    ["stream"] = true,
+                }.Where(p => p.Value is not null).ToDictionary()),
             };
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, _stop.Token);
             if (!response.IsSuccessStatusCode)
