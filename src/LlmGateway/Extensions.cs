@@ -98,7 +98,9 @@ public static class Extensions
             return new ModelRegistry(
                 sp.GetRequiredService<IReadOnlyList<ModelDefinition>>(), sp.GetRequiredService<SupervisionContext>(),
                 new QueueLimits(proxy.QueueLength, TimeSpan.FromSeconds(proxy.QueueTimeoutSeconds)),
-                TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<ModelsOptions>>().Value.LoadWaitSeconds));
+                TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<ModelsOptions>>().Value.LoadWaitSeconds),
+                (TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<ModelsOptions>>().Value.SwapHoldSeconds),
+                 TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<ModelsOptions>>().Value.SwapMaxWaitSeconds)));
         });
         services.AddSingleton<IChildProcesses>(sp => sp.GetRequiredService<ModelRegistry>());
         services.AddHostedService<ModelLifetime>();

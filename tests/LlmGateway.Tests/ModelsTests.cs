@@ -294,6 +294,31 @@ public sealed class ModelsTests
     }
 
     [Fact]
+    public async Task MemoryBudgetForOneModel_InterleavedClients_AreServedInGroups_NotOneSwapPerRequest()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(TwoModels(
+            ("Memory__BudgetBytes", "67108864"), ("Memory__ReserveBytes", "0"), ("Models__LoadWaitSeconds", "600"),
+            ("Models__SwapHoldSeconds", "2"), ("Models__SwapMaxWaitSeconds", "4")));
+
+        // Two clients, one per model, each asking six times in a row: without grouping, each request could cost a swap.
+        var answers = await Task.WhenAll(new[] { Small, Wide }.Select(async model =>
+        {
+            List<string?> seen = [];
+            for (var i = 0; i < 6; i++)
+            {
+                seen.Add((await AskAsync(gateway, model)).Model);
+            }
+
+            return (model, seen);
+        }));
+
+        Assert.All(answers, a => Assert.All(a.seen, m => Assert.Equal(a.model, m)));
+        var metrics = await gateway.Http.GetStringAsync("/metrics");
+        var loads = Sample(metrics, "llmgw_model_loads_total", Small) + Sample(metrics, "llmgw_model_loads_total", Wide);
+        Assert.True(loads <= 6, $"{loads} loads for 12 requests: the requests were not grouped");
+    }
+
+    [Fact]
     public async Task TwoModelsAnsweringToOneName_StopStartUp_NamingBoth()
     {
         var settings = TwoModels(("Models__1__Aliases__0", Small));

@@ -5,17 +5,22 @@ namespace LlmGateway.Hosting;
 /// By bytes, not by count: the estimates add up against the budget. Only an idle model is unloaded, least recently used
 /// first; a busy one (a request in flight), a loading one or one already stopping is never taken, so the load waits for
 /// it instead. A model larger than the whole budget loads once every other model is gone: alone is the best it can get.
-/// A pure function, tested in-process.
+/// Against thrashing, an idle model used within the last <c>hold</c> is kept too, so a burst of requests for it is served
+/// as a group before another model takes its place; the caller sets <c>hold</c> to zero once the waiting model has waited
+/// its bound, so neither starves. A pure function, tested in-process.
 /// </remarks>
 public static class Eviction
 {
     /// <summary>A model that holds memory now: loaded, loading or stopping.</summary>
     /// <param name="Evictable">Loaded with nothing in flight: it may be unloaded to make room.</param>
     /// <param name="LastUsed">When its last request ended (a timestamp), for least-recently-used order.</param>
-    public sealed record Resident(string Id, long Bytes, bool Evictable, long LastUsed);
+    /// <param name="IdleFor">How long ago that was.</param>
+    public sealed record Resident(string Id, long Bytes, bool Evictable, long LastUsed, TimeSpan IdleFor = default);
 
-    public static RoomDecision Decide(long budget, long needed, IReadOnlyList<Resident> residents)
+    /// <param name="hold">An idle model used more recently than this is kept (zero: none is).</param>
+    public static RoomDecision Decide(long budget, long needed, IReadOnlyList<Resident> residents, TimeSpan hold = default)
     {
+        residents = [.. residents.Select(r => r.Evictable && r.IdleFor < hold ? r with { Evictable = false } : r)];
         var used = residents.Sum(r => r.Bytes);
         if (used + needed <= budget)
         {

@@ -71,7 +71,7 @@ public sealed partial class ModelHost : IAsyncDisposable
 
     /// <summary>The model as the memory budget sees it: idle and ready ones may be unloaded to make room.</summary>
     public Eviction.Resident AsResident() =>
-        new(Id, EstimatedBytes, State.IsReady && KeepAlive.InFlight == 0, KeepAlive.LastActivity);
+        new(Id, EstimatedBytes, State.IsReady && KeepAlive.InFlight == 0, KeepAlive.LastActivity, _time.GetElapsedTime(KeepAlive.LastActivity));
 
     /// <summary>
     /// Loads the model unless it is loaded or loading, and waits up to <paramref name="wait"/> until it serves or fails for

@@ -10,11 +10,12 @@ public sealed class ModelRegistry : IChildProcesses, IAsyncDisposable
     private volatile RunningChild[] _running = [];
 
     /// <param name="loadWait">Models:LoadWaitSeconds.</param>
-    public ModelRegistry(IReadOnlyList<ModelDefinition> definitions, SupervisionContext context, QueueLimits queue, TimeSpan loadWait)
+    /// <param name="swap">Models:SwapHoldSeconds and Models:SwapMaxWaitSeconds.</param>
+    public ModelRegistry(IReadOnlyList<ModelDefinition> definitions, SupervisionContext context, QueueLimits queue, TimeSpan loadWait, (TimeSpan Hold, TimeSpan MaxWait) swap = default)
     {
         LoadWait = loadWait;
         // Memory options are the gateway's: every model's plan has the same budget and reserve.
-        Room = new ModelRoom(definitions[0].Memory.ChildBudgetBytes, context.Loggers.CreateLogger<ModelRoom>());
+        Room = new ModelRoom(definitions[0].Memory.ChildBudgetBytes, swap.Hold, swap.MaxWait, context.Time, context.Loggers.CreateLogger<ModelRoom>());
         Hosts = [.. definitions.Select(d => new ModelHost(d, context, queue, Room))];
         Room.Hosts = Hosts;
         foreach (var host in Hosts)

@@ -9,7 +9,9 @@ namespace LlmGateway.Hosting;
 /// never count the same free bytes; a request for a model that is loaded never comes here, so it is never held up by
 /// another model's load.
 /// </remarks>
-public sealed partial class ModelRoom(long budgetBytes, ILogger<ModelRoom> logger)
+/// <param name="hold">Models:SwapHoldSeconds: an idle model used within it is kept while another waits, so bursts are served as groups.</param>
+/// <param name="maxWait">Models:SwapMaxWaitSeconds: once a load has waited this long, the hold no longer keeps any model.</param>
+public sealed partial class ModelRoom(long budgetBytes, TimeSpan hold, TimeSpan maxWait, TimeProvider time, ILogger<ModelRoom> logger)
 {
     private readonly SemaphoreSlim _deciding = new(1, 1);
     private readonly HashSet<ModelHost> _pending = [];
@@ -69,7 +71,7 @@ public sealed partial class ModelRoom(long budgetBytes, ILogger<ModelRoom> logge
             return true;
         }
 
-        var decision = Eviction.Decide(budgetBytes, host.EstimatedBytes, Residents(host));
+        var decision = Eviction.Decide(budgetBytes, host.EstimatedBytes, Residents(host), hold);
         if (!decision.Load || decision.Unload.Count > 0)
         {
             return false;
@@ -91,17 +93,30 @@ public sealed partial class ModelRoom(long budgetBytes, ILogger<ModelRoom> logge
     {
         try
         {
+            var since = time.GetTimestamp();
             await _deciding.WaitAsync();
             try
             {
+                var logged = false;
                 while (host.State.Status is ChildStatus.Unloaded or ChildStatus.Stopping)
                 {
                     var changed = Volatile.Read(ref _changed).Task; // before the states are read: no change is missed
-                    var decision = Eviction.Decide(budgetBytes, host.EstimatedBytes, Residents(host));
+                    var waited = time.GetElapsedTime(since);
+                    var holding = waited < maxWait ? hold : TimeSpan.Zero;
+                    var residents = Residents(host);
+                    var decision = Eviction.Decide(budgetBytes, host.EstimatedBytes, residents, holding);
                     if (!decision.Load)
                     {
-                        LogWaiting(logger, host.Id, host.EstimatedBytes, budgetBytes);
-                        await changed; // a busy or loading model holds the room: until a request ends or a state changes
+                        if (!logged)
+                        {
+                            LogWaiting(logger, host.Id, host.EstimatedBytes, budgetBytes);
+                            logged = true;
+                        }
+
+                        // Until a request ends or a state changes, or a held model's hold (or this wait's bound) runs out.
+                        var next = residents.Where(r => r.Evictable && r.IdleFor < holding).Select(r => holding - r.IdleFor)
+                            .Append(maxWait - waited).Where(t => t > TimeSpan.Zero).DefaultIfEmpty(TimeSpan.Zero).Min();
+                        await Task.WhenAny(changed, Task.Delay(next + TimeSpan.FromMilliseconds(1), time));
                         continue;
                     }
 
@@ -148,7 +163,7 @@ public sealed partial class ModelRoom(long budgetBytes, ILogger<ModelRoom> logge
     [LoggerMessage(Level = LogLevel.Information, Message = "Unloading {Victim} (about {VictimBytes} bytes, idle the longest) to make room for {Model} (about {Bytes} bytes) within the models' memory budget of {Budget} bytes")]
     private static partial void LogEvicting(ILogger logger, string victim, long victimBytes, string model, long bytes, long budget);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Model} (about {Bytes} bytes) waits for room: the models' memory budget of {Budget} bytes is held by busy or loading models")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Model} (about {Bytes} bytes) waits for room: the models' memory budget of {Budget} bytes is held by busy, loading or just used models")]
     private static partial void LogWaiting(ILogger logger, string model, long bytes, long budget);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Model} needs about {Bytes} bytes, more than the models' memory budget of {Budget} bytes (Memory:BudgetBytes less Memory:ReserveBytes): it is loaded alone")]

@@ -21,6 +21,15 @@ public sealed class ModelsOptions
     /// <summary>How long a request for a model that is not loaded waits for it to load before it gets 503 with Retry-After.</summary>
     public double LoadWaitSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// When models cannot all fit the memory budget: an idle model used within this many seconds is kept while another
+    /// waits for its room, so requests arriving in a burst for one model are served together instead of swapping per request.
+    /// </summary>
+    public double SwapHoldSeconds { get; set; } = 2;
+
+    /// <summary>The bound on <see cref="SwapHoldSeconds"/>: a load that has waited this long no longer lets a recently used model stay.</summary>
+    public double SwapMaxWaitSeconds { get; set; } = 10;
+
     /// <summary>Save each model's prompt cache (its slots' KV cache) before an unload and restore it after the next load.</summary>
     public bool KeepPromptCache { get; set; } = true;
 

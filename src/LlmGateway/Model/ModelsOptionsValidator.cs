@@ -19,6 +19,8 @@ public sealed class ModelsOptionsValidator : IValidateOptions<ModelsOptions>
         const string S = ModelsOptions.Section;
         Check(o.KeepAliveSeconds is >= 0 and <= 31_536_000, $"{S}:KeepAliveSeconds must be 0 (keep loaded) to 31536000 seconds, not {o.KeepAliveSeconds}.");
         Check(o.LoadWaitSeconds is >= 0 and <= 3600, $"{S}:LoadWaitSeconds must be 0 to 3600 seconds, not {o.LoadWaitSeconds}.");
+        Check(o.SwapHoldSeconds is >= 0 and <= 3600, $"{S}:SwapHoldSeconds must be 0 to 3600 seconds, not {o.SwapHoldSeconds}.");
+        Check(o.SwapMaxWaitSeconds is >= 0 and <= 3600, $"{S}:SwapMaxWaitSeconds must be 0 to 3600 seconds, not {o.SwapMaxWaitSeconds}.");
         Check(string.IsNullOrWhiteSpace(o.Directory) || System.IO.Directory.Exists(o.Directory),
             $"{S}:Directory '{o.Directory}' is not a directory.");
         foreach (var e in o.Entries)

@@ -56,4 +56,27 @@ public sealed class EvictionTests
         Assert.Equal((true, true, 0), (alone.Load, alone.Alone, alone.Unload.Count));
         Assert.False(besideBusy.Load);
     }
+
+    [Fact]
+    public void AgainstThrashing_AModelUsedWithinTheHold_IsKept_TheLoadWaits()
+    {
+        var justUsed = new Eviction.Resident("a", 80, Evictable: true, LastUsed: 5, IdleFor: TimeSpan.FromSeconds(0.5));
+
+        var held = Eviction.Decide(budget: 100, needed: 60, [justUsed], hold: TimeSpan.FromSeconds(2));
+        var pastTheHold = Eviction.Decide(budget: 100, needed: 60, [justUsed with { IdleFor = TimeSpan.FromSeconds(2) }], hold: TimeSpan.FromSeconds(2));
+        var boundReached = Eviction.Decide(budget: 100, needed: 60, [justUsed], hold: TimeSpan.Zero); // the waiter waited its bound
+
+        Assert.False(held.Load);
+        Assert.Equal(["a"], pastTheHold.Unload);
+        Assert.Equal(["a"], boundReached.Unload);
+    }
+
+    [Fact]
+    public void Hold_KeepsOnlyTheRecentlyUsed_AnOlderIdleModelStillMakesRoom()
+    {
+        var decision = Eviction.Decide(budget: 100, needed: 40,
+            [new("recent", 40, true, 9, TimeSpan.FromSeconds(0.1)), new("old", 40, true, 1, TimeSpan.FromSeconds(30))], hold: TimeSpan.FromSeconds(2));
+
+        Assert.Equal(["old"], decision.Unload);
+    }
 }
