@@ -304,7 +304,7 @@ public sealed class ModelSupervisorCrashPolicyTests : IAsyncLifetime
         var model = ServedModel.Load(_modelPath, Id, []);
         var memory = MemoryPlanner.Plan(new MemoryOptions(), model.Info.FileSize, model.KvCache, options.ContextSize, options.Parallel, 8L << 30, null);
         var context = new SupervisionContext(
-            _governor, _yield, new ChildProgress(_time), new PassThroughContainment(), _runner, _events, NullLoggerFactory.Instance, _time);
+            _governor, _yield, new ChildProgress(_time), new DirectContainment(NullLogger<DirectContainment>.Instance), _runner, _events, NullLoggerFactory.Instance, _time);
         return new ModelSupervisor(model, options, memory, _store, context);
     }
 
@@ -425,25 +425,6 @@ public sealed class ModelSupervisorCrashPolicyTests : IAsyncLifetime
             {
                 _all.ForEach(p => p.End());
             }
-        }
-    }
-
-    private sealed class PassThroughContainment : IChildContainment
-    {
-        public string Name => "test";
-
-        public bool ConfinesFromStart => false;
-
-        public ProcessSpec Wrap(ProcessSpec child, LaunchConfinement confinement, TimeSpan stopGrace) => child;
-
-        public bool TryReadChildPid(string line, out int pid)
-        {
-            pid = 0;
-            return false;
-        }
-
-        public void Adopt(RunningProcess started, LaunchConfinement confinement)
-        {
         }
     }
 
