@@ -32,6 +32,19 @@ public sealed class YieldControllerTests
     }
 
     [Fact]
+    public void ChildStopping_GetsNormalPriority_UntilItIsGone_SoAYieldingChildCanExitOnABusyMachine()
+    {
+        var (yield, priority) = Controller(budgetMs: 500);
+        yield.ChildReady();
+
+        var stopping = yield.ChildStopping();
+        Assert.Equal([true, false], priority.Switches);
+
+        stopping.Dispose();
+        Assert.Equal([true, false, true], priority.Switches); // the other models yield again
+    }
+
+    [Fact]
     public void RequestPastTheBudget_GetsNormalPriority_UntilItEnds()
     {
         var (yield, priority) = Controller(budgetMs: 500);

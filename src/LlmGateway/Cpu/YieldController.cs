@@ -19,6 +19,7 @@ public sealed partial class YieldController : IDisposable
     private readonly List<Demand> _outstanding = [];
     private bool _childReady;
     private int _loading;
+    private int _stopping;
     private int _ready;
     private bool? _idle; // what the child runs at now; null: as it started (normal, unless strict)
     private string? _lastFailure;
@@ -100,6 +101,21 @@ public sealed partial class YieldController : IDisposable
         Evaluate();
     }
 
+    /// <summary>
+    /// A child is asked to stop (unloaded): until it is gone the children run at normal priority, within the cap, so one
+    /// that yields finishes exiting on a busy machine rather than waiting for idle CPU. Dispose when it is gone.
+    /// </summary>
+    public IDisposable ChildStopping()
+    {
+        lock (_lock)
+        {
+            _stopping++;
+        }
+
+        Evaluate();
+        return new Stop(this);
+    }
+
     /// <summary>A child is gone; a next one starts at its start priority (normal, unless strict).</summary>
     /// <param name="wasReady">Whether it had been ready (else it died loading).</param>
     public void ChildExited(bool wasReady = true)
@@ -155,7 +171,7 @@ public sealed partial class YieldController : IDisposable
             }
 
             var late = _outstanding.Any(IsLate);
-            var idle = !late;
+            var idle = !late && _stopping == 0;
             if (_idle != idle)
             {
                 var failure = _priority.SetIdle(idle);
@@ -175,6 +191,24 @@ public sealed partial class YieldController : IDisposable
             // The next moment a request still on time turns late.
             var waiting = _outstanding.Where(d => !IsLate(d)).Select(d => Budget - _time.GetElapsedTime(d.Arrived)).DefaultIfEmpty(Timeout.InfiniteTimeSpan).Min();
             _timer.Change(waiting == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : waiting + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private sealed class Stop(YieldController owner) : IDisposable
+    {
+        private int _ended;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _ended, 1) == 0)
+            {
+                lock (owner._lock)
+                {
+                    owner._stopping--;
+                }
+
+                owner.Evaluate();
+            }
         }
     }
 

@@ -138,6 +138,7 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
             await beforeStop(serving, reason);
         }
 
+        using var stopping = _context.Yield.ChildStopping(); // a yielding child gets the CPU to exit, within the cap
         run.Cancel(); // at once, on this thread: the stop (SIGINT, then the kill's timer) begins before this returns
         await loop;
         run.Dispose();
@@ -238,6 +239,7 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
         var tail = new OutputTail(_options.OutputLinesKept);
         var progress = new StartProgress(TimeSpan.FromSeconds(_options.StartTimeoutSeconds), time, _context.Progress);
         var pid = 0;
+        var launched = 0;
         var ready = false;
         Publish(ChildStatus.Starting, null, null, tail, endpoint);
         Confinement confinement;
@@ -284,6 +286,7 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
         try
         {
             var run = _context.Runner.Start(spec, stop.Forceful, stopping);
+            launched = run.ProcessId;
             _context.Containment.Adopt(run, confinement.Launch);
             if (!_context.Containment.ConfinesFromStart)
             {
@@ -353,6 +356,13 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
         }
         finally
         {
+            if (pid > 0 && pid != launched)
+            {
+                // The launcher is gone (it exits with its child, or was killed at StopTimeout): llama-server, no longer
+                // its child, is killed too if it still runs, and waited for, so "unloaded" means its memory is back.
+                await EnsureGoneAsync(pid);
+            }
+
             yield.ChildExited(ready);
             if (pid > 0)
             {
@@ -417,6 +427,42 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
         }
 
         return probe.WaitUntilHungAsync(async (timeout, token) => await HealthProbe.StatusAsync(endpoint.SocketPath, timeout, token) == 200, CheckModelFile, ct);
+    }
+
+    /// <summary>Kills <paramref name="pid"/> if it still runs and waits (at most StopTimeoutSeconds more) until it is gone or a zombie.</summary>
+    private async Task EnsureGoneAsync(int pid)
+    {
+        if (Gone(pid))
+        {
+            return;
+        }
+
+        LogOutlived(_logger, _model.Id, pid);
+        KillHard(pid);
+        var since = _context.Time.GetTimestamp();
+        while (!Gone(pid) && _context.Time.GetElapsedTime(since) < TimeSpan.FromSeconds(Math.Max(1, _options.StopTimeoutSeconds)))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _context.Time);
+        }
+    }
+
+    /// <summary>Gone, or dead and not yet reaped (a zombie holds no memory).</summary>
+    private static bool Gone(int pid)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return true;
+            }
+        }
+
+        return !IsRunning(pid);
     }
 
     private static void KillHard(int pid)
@@ -543,6 +589,9 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The model file {Path} was replaced and reads as a GGUF file: starting llama-server again")]
     private static partial void LogModelReplaced(ILogger logger, string path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "llama-server for {Model} (pid {Pid}) outlived its launcher: killed")]
+    private static partial void LogOutlived(ILogger logger, string model, int pid);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The supervisor of {Model} failed")]
     private static partial void LogSupervisorFailed(ILogger logger, string model, Exception exception);
