@@ -411,6 +411,8 @@ def load_phase(a, api, models, progress, rows):
                                  f"{m['id']} {kind}: answered after {post_s:.3f} s with {post_state!r} (ready after {ready_s:.3f} s): {str(body)[:200]}")
                 a.findings.check(state == "ready", "a loaded model reaches ready", f"{m['id']} {kind}: states {seen} after {ready_s:.1f} s")
                 ok = state == "ready"
+                # The gateway's own measure of the load, when its card has one (load_seconds).
+                own = api.models().get(m["id"], {}).get("load_seconds")
                 unload_s, _, _ = api.unload(m["id"])
                 after = api.state(m["id"])
                 a.findings.check(after == "unloaded", "POST unload returns once the model is unloaded (/v1/models says so at once)",
@@ -420,11 +422,12 @@ def load_phase(a, api, models, progress, rows):
                                  f"{m['id']}: PIDs {left} naming the model were still running right after unload returned")
                 row = {"phase": "load", "model": m["id"], "kind": kind, "rep": rep, "ready_s": ready_s if ok else None,
                        "cached_before": cached, "post_s": post_s, "post_state": post_state, "states": seen,
-                       "unload_s": unload_s, "state": state}
+                       "unload_s": unload_s, "state": state, "gateway_load_s": own}
                 rows.append(row)
                 shown = "n/a" if cached is None else f"{100 * cached:.0f} %"
                 progress.step(f"load {m['id']} {kind} rep {rep}: ready after {ready_s:.2f} s "
-                              f"(cached before {shown}, POST {1000 * post_s:.0f} ms -> {post_state}, unload {1000 * unload_s:.0f} ms)"
+                              f"(gateway says {own if own is not None else '?'} s; cached before {shown}, POST {1000 * post_s:.0f} ms -> {post_state}, "
+                              f"unload {1000 * unload_s:.0f} ms)"
                               + ("" if ok else f" FAILED: {seen}"))
 
 
@@ -633,7 +636,7 @@ def write(out, meta, rows):
     results = {"meta": meta, "rows": rows}
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
-    fields = ["phase", "model", "kind", "rep", "ready_s", "cached_before", "post_s", "post_state", "unload_s",
+    fields = ["phase", "model", "kind", "rep", "ready_s", "gateway_load_s", "cached_before", "post_s", "post_state", "unload_s",
               "status", "head_s", "first_event_s", "ttft_s", "tokens", "window_s", "proc_core_percent",
               "sampler_core_percent", "perf_core_percent", "perf_wakeups_per_s", "rss_mb", "threads"]
     with open(os.path.join(out, "results.csv"), "w", newline="") as f:
@@ -690,8 +693,8 @@ def markdown(results):
                   f"{meta['reps']} times per model and kind, interleaved. Cold: the GGUF evicted first (sync, then "
                   "`posix_fadvise(DONTNEED)`), warm: the whole file in the page cache; cached share from `fincore`"
                   + ("" if meta.get("fincore") else " (not installed: not checked)") + ". Median (min to max), seconds.", "",
-                  "| model | file MB | cold | warm | cold / warm | cached before cold loads | cached before warm loads | POST load answered in, median | unload, median |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  "| model | file MB | cold | warm | cold / warm | gateway's load_seconds, cold / warm median | cached before cold loads | cached before warm loads | POST load answered in, median | unload, median |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for m in models:
             cold = [r for r in load if r["model"] == m["id"] and r["kind"] == "cold"]
             warm_ = [r for r in load if r["model"] == m["id"] and r["kind"] == "warm"]
@@ -699,9 +702,10 @@ def markdown(results):
             ratio = times(c / w) if c and w else "–"
             cached = lambda rs: "n/a" if any(r["cached_before"] is None for r in rs) or not rs else \
                 span(100 * min(r["cached_before"] for r in rs), 100 * max(r["cached_before"] for r in rs)) + " %"
+            own = lambda rs: f"{med(r.get('gateway_load_s') for r in rs):.2f}" if med(r.get("gateway_load_s") for r in rs) is not None else "–"
             failed = sum(1 for r in cold + warm_ if r["ready_s"] is None)
             lines.append(f"| {m['id']} | {m['bytes'] / 1e6:.0f} | {spread(r['ready_s'] for r in cold)} | {spread(r['ready_s'] for r in warm_)} "
-                         f"| {ratio} | {cached(cold)} | {cached(warm_)} | {1000 * med(r['post_s'] for r in cold + warm_):.0f} ms "
+                         f"| {ratio} | {own(cold)} / {own(warm_)} | {cached(cold)} | {cached(warm_)} | {1000 * med(r['post_s'] for r in cold + warm_):.0f} ms "
                          f"| {1000 * med(r['unload_s'] for r in cold + warm_):.0f} ms |"
                          + (f" ({failed} failed)" if failed else ""))
         lines.append("")
@@ -786,13 +790,13 @@ def stand_in():
         m["child"].stdout.readline()
         time.sleep(0.1)
         with lock:
-            m["state"], m["last_used"] = "ready", time.monotonic()
+            m["state"], m["last_used"], m["load_seconds"] = "ready", time.monotonic(), round(time.monotonic() - m["load_started"], 3)
             m["ready"].set()
 
     def load(m):
         with lock:
             if m["state"] == "unloaded":
-                m["state"] = "loading"
+                m["state"], m["load_started"] = "loading", time.monotonic()
                 m["ready"].clear()
                 threading.Thread(target=loader, args=(m,), daemon=True).start()
 
@@ -837,6 +841,7 @@ def stand_in():
                 self.send(200, {"status": "ok"})
             elif self.path == "/v1/models":
                 self.send(200, {"object": "list", "data": [{"id": k, "object": "model", "state": m["state"],
+                                                            "load_seconds": m.get("load_seconds"),
                                                             "meta": {"bytes": os.path.getsize(m["path"])}} for k, m in models.items()]})
             elif self.path.startswith("/admin/cpu/samples"):
                 after = re.search(r"after=(-?\d+)", self.path)
