@@ -14,8 +14,9 @@ require_tools cpulimit:cpulimit prometheus:prometheus   # cpulimit: the CPU gove
 LLMGW_LLAMA_BIN=$("$root/native/build-llama.sh")
 LLMGW_LLAMA_SRC=$("$root/native/fetch-llama-source.sh")
 LLMGW_TEST_MODEL=$("$root/scripts/synthetic-model.sh" tiny)
+LLMGW_TEST_MODEL_WIDE=$("$root/scripts/synthetic-model.sh" tiny-wide)
 LLMGW_LAUNCHER=$("$root/native/build-launcher.sh")
-export LLMGW_LLAMA_BIN LLMGW_LLAMA_SRC LLMGW_TEST_MODEL LLMGW_LAUNCHER
+export LLMGW_LLAMA_BIN LLMGW_LLAMA_SRC LLMGW_TEST_MODEL LLMGW_TEST_MODEL_WIDE LLMGW_LAUNCHER
 log "set-up done in $((SECONDS - started)) s; running the tests"
 
 results=$(mktemp -d)

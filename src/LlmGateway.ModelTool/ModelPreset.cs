@@ -9,6 +9,10 @@ public sealed record ModelPreset(string Name, string Description, ModelShape Sha
         new("tiny", "2 layers, embedding 128: for tests",
             new ModelShape("qwen2", Embedding: 128, Layers: 2, FeedForward: 384, Heads: 4, KvHeads: 2, ContextLength: 4096, TiedEmbeddings: true),
             "Q8_0"),
+        // Another small shape, for tests that serve two models: twice as wide and deep as tiny, still quick to load.
+        new("tiny-wide", "4 layers, embedding 256: the second model of multi-model tests",
+            new ModelShape("qwen2", Embedding: 256, Layers: 4, FeedForward: 768, Heads: 4, KvHeads: 2, ContextLength: 4096, TiedEmbeddings: true),
+            "Q8_0"),
         // The tensor shapes of Qwen2.5-0.5B-Instruct (config.json of the Qwen release).
         new("qwen2.5-0.5b", "the shapes of Qwen2.5-0.5B-Instruct: for CPU and latency benchmarks",
             new ModelShape("qwen2", Embedding: 896, Layers: 24, FeedForward: 4864, Heads: 14, KvHeads: 2, ContextLength: 32768, TiedEmbeddings: true),

@@ -1,5 +1,8 @@
 using System.Text.Json;
+using LlmGateway.Containment;
 using LlmGateway.Cpu;
+using LlmGateway.Hosting;
+using LlmGateway.Interop;
 using LlmGateway.Memory;
 using LlmGateway.Model;
 using LlmGateway.Proxy;
@@ -29,13 +32,11 @@ public static class Extensions
         // header and data-rate timeouts against slow clients) can be set like any other setting.
         services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(builder.Configuration.GetSection("Kestrel"));
 
-        // Read once at start-up: a missing or broken model stops the gateway before llama-server is tried.
-        services.AddSingleton(sp => ServedModel.Load(sp.GetRequiredService<IOptions<ModelOptions>>().Value));
+        services.AddOptions<ModelsOptions>().Configure<IConfiguration>((o, c) => ModelsOptions.Bind(c.GetSection(ModelsOptions.Section), o)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ModelsOptions>, ModelsOptionsValidator>();
         services.AddOptions<MemoryOptions>().BindConfiguration(MemoryOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<MemoryOptions>, MemoryOptionsValidator>();
-        services.AddSingleton(MemoryPlanFrom);
-        services.AddSingleton<LlamaServerConnection>();
-        services.AddHostedService<LlamaServerSupervisor>();
+        services.AddModelHosting();
 
         services.AddOptions<CpuOptions>().BindConfiguration(CpuOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CpuOptions>, CpuOptionsValidator>();
@@ -52,7 +53,6 @@ public static class Extensions
         services.AddSingleton<Scoring.LiveScorecard>();
 
         services.AddGatewayTelemetry();
-        services.AddSingleton<Admission>();
         services.AddSingleton<UpstreamForwarder>();
         services.AddSingleton<OpenAiEndpoints.Forwarding>();
 
@@ -63,15 +63,46 @@ public static class Extensions
         return builder;
     }
 
-    private static MemoryPlan MemoryPlanFrom(IServiceProvider sp)
+    /// <summary>The models, their supervisors and the platform's containment: one registry, chosen and built once.</summary>
+    private static IServiceCollection AddModelHosting(this IServiceCollection services)
     {
-        var model = sp.GetRequiredService<ServedModel>();
-        var server = sp.GetRequiredService<IOptions<LlamaServerOptions>>().Value;
-        // TotalAvailableMemoryBytes is the container's limit when there is one, else physical RAM.
-        var plan = MemoryPlanner.Plan(sp.GetRequiredService<IOptions<MemoryOptions>>().Value, model.Info.FileSize, model.KvCache,
-            server.ContextSize, server.Parallel, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes,
-            sp.GetRequiredService<IOptions<CpuOptions>>().Value.MemoryMaxBytes, LlamaServerCommand.KvCacheType(server));
-        MemoryLog.Planned(sp.GetRequiredService<ILoggerFactory>().CreateLogger("LlmGateway.Memory"), plan);
-        return plan;
+        if (OperatingSystem.IsWindows())
+        {
+            // The gateway's one job: children join it (containment), its limits hold them (the CPU backend).
+            services.AddSingleton(_ => OperatingSystem.IsWindows() ? KillOnCloseJob.Create() : throw new PlatformNotSupportedException());
+        }
+
+        services.AddSingleton<IProcessRunner, CliWrapProcessRunner>();
+        services.AddSingleton(sp => ContainmentChoice.Choose(
+            LlamaServerCommand.FindLauncher(sp.GetRequiredService<IOptions<LlamaServerOptions>>().Value), sp));
+        services.AddSingleton<ISupervisionEvents>(sp => sp.GetRequiredService<Telemetry.GatewayMetrics>());
+        services.AddSingleton<SupervisionContext>();
+        // Read once at start-up: a missing or broken model stops the gateway before any llama-server is tried.
+        services.AddSingleton<IReadOnlyList<ModelDefinition>>(sp =>
+        {
+            var models = ModelCatalog.Read(
+                sp.GetRequiredService<IOptions<ModelsOptions>>().Value, sp.GetRequiredService<IOptions<ModelOptions>>().Value,
+                sp.GetRequiredService<IOptions<LlamaServerOptions>>().Value, sp.GetRequiredService<IOptions<MemoryOptions>>().Value,
+                sp.GetRequiredService<IOptions<CpuOptions>>().Value, sp.GetRequiredService<ILoggerFactory>().CreateLogger("LlmGateway.Models"));
+            foreach (var m in models)
+            {
+                MemoryLog.Planned(sp.GetRequiredService<ILoggerFactory>().CreateLogger("LlmGateway.Memory"), m.Memory);
+            }
+
+            return models;
+        });
+        services.AddSingleton(sp =>
+        {
+            var proxy = sp.GetRequiredService<IOptions<ProxyOptions>>().Value;
+            return new ModelRegistry(
+                sp.GetRequiredService<IReadOnlyList<ModelDefinition>>(), sp.GetRequiredService<SupervisionContext>(),
+                new QueueLimits(proxy.QueueLength, TimeSpan.FromSeconds(proxy.QueueTimeoutSeconds)),
+                TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<ModelsOptions>>().Value.LoadWaitSeconds));
+        });
+        services.AddSingleton<IChildProcesses>(sp => sp.GetRequiredService<ModelRegistry>());
+        services.AddHostedService<ModelLifetime>();
+        // The first model's: /admin/memory and the memory gauges describe it (one budget across models comes next).
+        services.AddSingleton(sp => sp.GetRequiredService<ModelRegistry>().Default.Definition.Memory);
+        return services;
     }
 }

@@ -1,7 +1,6 @@
 using LlmGateway;
 using LlmGateway.Cpu;
 using LlmGateway.Health;
-using LlmGateway.Model;
 using LlmGateway.Proxy;
 using LlmGateway.Security;
 using LlmGateway.Supervision;
@@ -37,10 +36,10 @@ try
     _ = app.Services.GetRequiredService<IOptions<ApiKeyOptions>>().Value;
     _ = app.Services.GetRequiredService<IOptions<CpuSamplerOptions>>().Value;
     _ = app.Services.GetRequiredService<IOptions<CpuOptions>>().Value;
-    var model = app.Services.GetRequiredService<ServedModel>();
-    if (model.IsSynthetic)
+    _ = app.Services.GetRequiredService<IOptions<LlmGateway.Model.ModelsOptions>>().Value;
+    foreach (var model in app.Services.GetRequiredService<IReadOnlyList<LlmGateway.Hosting.ModelDefinition>>().Select(d => d.Model).Where(m => m.IsSynthetic))
     {
-        app.Logger.LogWarning("Serving {Model}: a SYNTHETIC model with random weights. Its answers are gibberish; set Model:Path to a real GGUF file.", model.Id);
+        app.Logger.LogWarning("Serving {Model}: a SYNTHETIC model with random weights. Its answers are gibberish; set Model:Path (or Models:N:Path) to a real GGUF file.", model.Id);
     }
 
     await app.RunAsync();

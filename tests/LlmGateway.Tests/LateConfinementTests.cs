@@ -14,7 +14,7 @@ public sealed class LateConfinementTests
         using var child = Process.Start("sleep", "30");
         try
         {
-            var failures = LateConfinement.Apply(child.Id, ["--join", join, "--cpus", $"{cpu}", "--sched-idle"]);
+            var failures = LateConfinement.Apply(child.Id, new LaunchConfinement([join], [cpu], SchedIdle: true));
 
             Assert.Empty(failures);
             Assert.Equal($"{child.Id}", File.ReadAllText(join));
@@ -34,7 +34,7 @@ public sealed class LateConfinementTests
         using var child = Process.Start("sleep", "30");
         try
         {
-            var failures = LateConfinement.Apply(child.Id, ["--join", "/nonexistent/cgroup.procs"]);
+            var failures = LateConfinement.Apply(child.Id, new LaunchConfinement(["/nonexistent/cgroup.procs"], null, false));
 
             Assert.Contains(failures, f => f.Contains("/nonexistent/cgroup.procs", StringComparison.Ordinal));
         }

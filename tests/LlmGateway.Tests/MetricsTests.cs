@@ -41,13 +41,14 @@ public sealed partial class MetricsTests
         // A request is recorded once the gateway has finished it, which can be a moment after the client read the
         // end of a stream: wait until nothing is in flight and all seven are counted.
         var after = await Eventually.UntilAsync(() => ScrapeAsync(gateway),
-            m => m.GetValueOrDefault($"llmgw_requests_in_flight{{model=\"{model}\"}}") == 0 && Counted(m) - Counted(before) >= 7,
+            m => m.GetValueOrDefault("llmgw_requests_in_flight") == 0 && Counted(m) - Counted(before) >= 7,
             "no request in flight and all seven counted");
 
         double Delta(string series) => after.GetValueOrDefault(series) - before.GetValueOrDefault(series);
         Assert.Equal(3, Delta($"llmgw_requests_total{{{chatLabels},outcome=\"ok\",status_class=\"2xx\",stream=\"false\"}}"));
         Assert.Equal(3, Delta($"llmgw_requests_total{{{chatLabels},outcome=\"ok\",status_class=\"2xx\",stream=\"true\"}}"));
-        Assert.Equal(1, Delta($"llmgw_requests_total{{{chatLabels},outcome=\"not_found\",status_class=\"4xx\",stream=\"false\"}}"));
+        // A name no model answers to is counted under model "none": the label is bounded by the configured models.
+        Assert.Equal(1, Delta("llmgw_requests_total{endpoint=\"chat_completions\",model=\"none\",outcome=\"not_found\",status_class=\"4xx\",stream=\"false\"}"));
         Assert.Equal(prompt, Delta($"llmgw_prompt_tokens_total{{{chatLabels}}}"));
         Assert.Equal(completion, Delta($"llmgw_completion_tokens_total{{{chatLabels}}}"));
         Assert.True(completion > 0);
@@ -61,8 +62,9 @@ public sealed partial class MetricsTests
         }
 
         Assert.Equal(6, Delta($"llmgw_decode_duration_seconds_count{{{chatLabels}}}"));
-        Assert.Equal(0, after[$"llmgw_requests_in_flight{{model=\"{model}\"}}"]);
-        Assert.Equal(1, after["llmgw_child_up"]);
+        Assert.Equal(0, after["llmgw_requests_in_flight"]);
+        Assert.Equal(1, after[$"llmgw_child_up{{model=\"{model}\"}}"]);
+        Assert.Equal(1, after[$"llmgw_model_state{{model=\"{model}\",state=\"ready\"}}"]);
         Assert.True(after["llmgw_child_memory_rss_bytes"] > 10_000_000);
         Assert.True(after["llmgw_child_cpu_window_ratio{stat=\"max\",window=\"1m\"}"] > 0, "no CPU was seen while generating");
         Assert.Equal(1, after["llmgw_cpu_budget_ratio"]); // the tests' Fast profile
@@ -72,15 +74,17 @@ public sealed partial class MetricsTests
     public async Task LlamaServersOwnMetrics_AreInTheSameScrape()
     {
         await using var gateway = await GatewayProcess.StartAsync();
-        var chat = new ChatClient(await gateway.ModelIdAsync(), new ApiKeyCredential("unused"), OpenAiOptions.NoRetries(gateway));
+        var model = await gateway.ModelIdAsync();
+        var chat = new ChatClient(model, new ApiKeyCredential("unused"), OpenAiOptions.NoRetries(gateway));
         ChatCompletion answer = await chat.CompleteChatAsync([new UserChatMessage("Hi.")], new ChatCompletionOptions { MaxOutputTokenCount = 4 });
 
-        // llama-server is polled every few seconds: wait for a poll after the answer.
+        // llama-server is polled every few seconds: wait for a poll after the answer. Each series carries its model.
+        var predicted = $"llamacpp_tokens_predicted_total{{model=\"{model}\"}}";
         var metrics = await Eventually.UntilAsync(() => ScrapeAsync(gateway),
-            m => m.GetValueOrDefault("llamacpp_tokens_predicted_total") >= answer.Usage.OutputTokenCount, "a poll of llama-server's metrics that counts the answer");
+            m => m.GetValueOrDefault(predicted) >= answer.Usage.OutputTokenCount, "a poll of llama-server's metrics that counts the answer");
 
-        Assert.Equal(answer.Usage.OutputTokenCount, metrics.GetValueOrDefault("llamacpp_tokens_predicted_total"));
-        Assert.Contains("llamacpp_requests_processing", metrics.Keys);
+        Assert.Equal(answer.Usage.OutputTokenCount, metrics.GetValueOrDefault(predicted));
+        Assert.Contains($"llamacpp_requests_processing{{model=\"{model}\"}}", metrics.Keys);
     }
 
     private static double Counted(Dictionary<string, double> metrics) =>

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using LlmGateway.Supervision;
-using Microsoft.Extensions.Options;
 
 namespace LlmGateway.Tests;
 
@@ -22,8 +21,8 @@ public sealed class UpstreamConnectionBoundTests : IDisposable
     {
         var options = new LlamaServerOptions { Parallel = parallel };
 
-        Assert.Equal(threads, LlamaServerConnection.HttpThreads(options));
-        Assert.True(LlamaServerConnection.MaxConnectionsFor(parallel) + 1 < threads, "pooled connections and the spare leave a thread free");
+        Assert.Equal(threads, LlamaServerTransport.HttpThreads(options));
+        Assert.True(LlamaServerTransport.MaxConnectionsFor(parallel) + 1 < threads, "pooled connections and the spare leave a thread free");
     }
 
     [Theory]
@@ -60,8 +59,9 @@ public sealed class UpstreamConnectionBoundTests : IDisposable
     {
         var endpoint = new LlamaServerEndpoint(Path.Combine(_dir, "llama.sock"), "key", Generation: 1);
         using var server = new HoldingServer(endpoint.SocketPath);
-        using var connection = new LlamaServerConnection(Options.Create(new LlamaServerOptions { Parallel = 2 }));
-        connection.Publish(new ChildState(ChildStatus.Ready), endpoint);
+        var store = new ChildStateStore();
+        using var connection = new LlamaServerTransport(store, parallel: 2);
+        store.Publish(new ChildState(ChildStatus.Ready), endpoint);
         var bound = connection.MaxConnections;
 
         var requests = Enumerable.Range(0, 3 * bound).Select(async _ =>

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using LlmGateway.Cpu.Backends;
 using LlmGateway.Interop;
-using LlmGateway.Supervision;
 
 namespace LlmGateway.Tests;
 

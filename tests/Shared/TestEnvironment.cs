@@ -14,6 +14,9 @@ internal static class TestEnvironment
     /// <summary>The synthetic tiny model (LLMGW_TEST_MODEL).</summary>
     public static string TinyModel => File("LLMGW_TEST_MODEL");
 
+    /// <summary>A second synthetic model of another shape (LLMGW_TEST_MODEL_WIDE, the tiny-wide preset): for tests that serve two.</summary>
+    public static string WideModel => File("LLMGW_TEST_MODEL_WIDE");
+
     /// <summary>native/launcher's llmgw-launch (LLMGW_LAUNCHER).</summary>
     public static string Launcher => File("LLMGW_LAUNCHER");
 

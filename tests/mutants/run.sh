@@ -47,8 +47,9 @@ require_tools python3
 : "${LLMGW_LLAMA_BIN:=$("$root/native/build-llama.sh")}"
 : "${LLMGW_LLAMA_SRC:=$("$root/native/fetch-llama-source.sh")}"
 : "${LLMGW_TEST_MODEL:=$("$root/scripts/synthetic-model.sh" tiny)}"
+: "${LLMGW_TEST_MODEL_WIDE:=$("$root/scripts/synthetic-model.sh" tiny-wide)}"
 : "${LLMGW_LAUNCHER:=$("$root/native/build-launcher.sh")}"
-export LLMGW_LLAMA_BIN LLMGW_LLAMA_SRC LLMGW_TEST_MODEL LLMGW_LAUNCHER
+export LLMGW_LLAMA_BIN LLMGW_LLAMA_SRC LLMGW_TEST_MODEL LLMGW_TEST_MODEL_WIDE LLMGW_LAUNCHER
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/llmgw-mutants.XXXXXX")
 cleanup() { if ((keep)); then log "kept $work"; else rm -rf "$work"; fi; }

@@ -1,5 +1,5 @@
 using LlmGateway.Cpu.Backends;
-using LlmGateway.Supervision;
+using LlmGateway.Interop;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
@@ -21,12 +21,14 @@ public sealed partial class CpuGovernor : IChildPriority, IDisposable
     private ICpuBackend? _backend;
     private string? _backendKind;
     private IReadOnlyList<Enforcement> _parts = [];
-    private bool _viaLauncher = true;
-    private int? _pid;
+    private readonly KillOnCloseJob? _windowsJob;
+    private readonly HashSet<int> _pids = [];
 
-    public CpuGovernor(IOptions<CpuOptions> options, IConfiguration configuration, ILogger<CpuGovernor> logger)
+    /// <param name="windowsJob">The gateway's kill-on-close job on Windows (registered in DI there), which the Windows backend limits.</param>
+    public CpuGovernor(IOptions<CpuOptions> options, IConfiguration configuration, ILogger<CpuGovernor> logger, KillOnCloseJob? windowsJob = null)
     {
         _options = options.Value;
+        _windowsJob = windowsJob;
         _logger = logger;
         Plan = CpuPlanner.Plan(_options, CpuTopology.AvailableCpus(), CpuTopology.CgroupLimitCores(_options.CgroupRoot));
         NextPlan = Plan;
@@ -40,13 +42,18 @@ public sealed partial class CpuGovernor : IChildPriority, IDisposable
     /// <summary>The plan of the next start: differs from <see cref="Plan"/> when a reload changed what needs a restart.</summary>
     public CpuPlan NextPlan { get; private set; }
 
-    /// <summary>Sets up the backend for the next start; the arguments go to llmgw-launch.</summary>
-    public Confinement Prepare(bool viaLauncher)
+    /// <summary>Sets up the backend for the next start of a child; its launch confinement goes to llmgw-launch (or <see cref="ConfineLate"/>).</summary>
+    /// <remarks>Every model's child joins the same confinement: one budget, one cap over all of them.</remarks>
+    public Confinement Prepare()
     {
         lock (_lock)
         {
-            Plan = NextPlan;
-            _viaLauncher = viaLauncher;
+            // A new plan (reloaded settings) only between children: one that runs keeps the plan it started with.
+            if (_pids.Count == 0)
+            {
+                Plan = NextPlan;
+            }
+
             var first = _backend is null;
             if (_backend is null)
             {
@@ -69,18 +76,22 @@ public sealed partial class CpuGovernor : IChildPriority, IDisposable
         }
     }
 
-    /// <summary>The child runs; without the launcher, its confinement is applied now, late.</summary>
-    public void Started(int pid, IReadOnlyList<string> launcherArguments)
+    /// <summary>A child started without the launcher: its confinement is applied now, late.</summary>
+    public void ConfineLate(int pid, LaunchConfinement launch)
+    {
+        if (!launch.IsEmpty)
+        {
+            var failures = LateConfinement.Apply(pid, launch);
+            LogLate(_logger, pid, failures.Count == 0 ? "applied" : string.Join("; ", failures));
+        }
+    }
+
+    /// <summary>A child runs as <paramref name="pid"/>.</summary>
+    public void Started(int pid)
     {
         lock (_lock)
         {
-            if (!_viaLauncher && launcherArguments.Count > 0)
-            {
-                var failures = LateConfinement.Apply(pid, launcherArguments);
-                LogLate(_logger, pid, failures.Count == 0 ? "applied" : string.Join("; ", failures));
-            }
-
-            _pid = pid;
+            _pids.Add(pid);
             try
             {
                 _backend?.Started(pid);
@@ -92,14 +103,14 @@ public sealed partial class CpuGovernor : IChildPriority, IDisposable
         }
     }
 
-    public void Exited()
+    public void Exited(int pid)
     {
         lock (_lock)
         {
-            _pid = null;
+            _pids.Remove(pid);
             try
             {
-                _backend?.Exited();
+                _backend?.Exited(pid);
             }
             catch (Exception e)
             {
@@ -131,14 +142,16 @@ public sealed partial class CpuGovernor : IChildPriority, IDisposable
     {
         lock (_lock)
         {
-            if (_backend is null || _pid is not { } pid)
+            if (_backend is null || _pids.Count == 0)
             {
                 return "llama-server is not running";
             }
 
             try
             {
-                return _backend.SetIdle(pid, idle);
+                // Every child: a cgroup backend switches the group at the first, a thread-level one needs each.
+                var refusals = _pids.Select(pid => _backend.SetIdle(pid, idle)).OfType<string>().Distinct().ToList();
+                return refusals.Count == 0 ? null : string.Join("; ", refusals);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -216,8 +229,8 @@ public sealed partial class CpuGovernor : IChildPriority, IDisposable
             : all.Where(c => c.Kind == _options.Backend).Select(c => (c.Kind.ToString(), c.Here ? c.Create : () => throw new CpuBackendUnavailableException("not on this operating system")));
     }
 
-    private static ICpuBackend WindowsBackend() => OperatingSystem.IsWindows()
-        ? new WindowsJobBackend(KillOnCloseJob.Shared)
+    private ICpuBackend WindowsBackend() => OperatingSystem.IsWindows() && _windowsJob is not null
+        ? new WindowsJobBackend(_windowsJob)
         : throw new CpuBackendUnavailableException("job objects are Windows'");
 
     /// <summary>Configuration reloaded: a new cap applies at once, threads and CPUs at the next start.</summary>

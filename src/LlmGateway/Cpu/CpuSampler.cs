@@ -1,5 +1,4 @@
 using LlmGateway.Cpu.Backends;
-using LlmGateway.Supervision;
 using LlmGateway.Telemetry;
 using Microsoft.Extensions.Options;
 
@@ -11,7 +10,7 @@ namespace LlmGateway.Cpu;
 /// Linux only for now (/proc); elsewhere the sampler reports that it has no samples.
 /// </remarks>
 public sealed class CpuSampler(
-    LlamaServerConnection connection, CpuGovernor governor, ChildProgress progress, GatewayMetrics metrics, RequestActivity activity,
+    IChildProcesses children, CpuGovernor governor, ChildProgress progress, GatewayMetrics metrics, RequestActivity activity,
     IOptions<CpuSamplerOptions> options,
     TimeProvider time) : BackgroundService
 {
@@ -21,7 +20,6 @@ public sealed class CpuSampler(
     // Long enough for the configured window and for the metrics' 5-minute one.
     private readonly int _capacity = Math.Max(Samples(options.Value, TimeSpan.FromSeconds(options.Value.WindowSeconds)), Samples(options.Value, TimeSpan.FromMinutes(5)));
     private long _peakRss;
-    private int? _peakPid;
     private readonly SampleLog _log = new(Math.Max(Samples(options.Value, TimeSpan.FromSeconds(options.Value.WindowSeconds)), Samples(options.Value, TimeSpan.FromMinutes(5))));
     private long _gatewayRss;
     private SlidingWindow? _child;
@@ -36,7 +34,7 @@ public sealed class CpuSampler(
         (_child ?? new SlidingWindow(1)).Statistics(_windowSamples),
         (_system ?? new SlidingWindow(1)).Statistics(_windowSamples),
         Interlocked.Read(ref _childRss),
-        connection.State.Pid,
+        children.Running is [var first, ..] ? first.Pid : null,
         _confined is null ? "threads" : "cgroup",
         _confined?.ThrottledPeriods,
         _confined?.ThrottledNanoseconds / 1e9);
@@ -97,6 +95,52 @@ public sealed class CpuSampler(
             ? ((u.UserSeconds + u.SystemSeconds) * 1_000_000) + u.UserMicroseconds + u.SystemMicroseconds
             : 0;
 
+    private static bool AllReady(IReadOnlyList<RunningChild> running)
+    {
+        for (var i = 0; i < running.Count; i++)
+        {
+            if (!running[i].Ready)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>One number for the set of children (their order is the models' order): null for none.</summary>
+    private static long? PidsKey(IReadOnlyList<RunningChild> running)
+    {
+        if (running.Count == 0)
+        {
+            return null;
+        }
+
+        var key = 17L;
+        for (var i = 0; i < running.Count; i++)
+        {
+            key = unchecked((key * 1_000_003) + running[i].Pid);
+        }
+
+        return key;
+    }
+
+    private static long? SumCpuNanoseconds(IReadOnlyList<RunningChild> running)
+    {
+        var sum = 0L;
+        for (var i = 0; i < running.Count; i++)
+        {
+            if (LinuxProcStat.ProcessCpuNanoseconds(running[i].Pid) is not { } ns)
+            {
+                return null;
+            }
+
+            sum += ns;
+        }
+
+        return sum;
+    }
+
     private static int Samples(CpuSamplerOptions o, TimeSpan span) => Math.Max(1, (int)(span.TotalMilliseconds / o.IntervalMilliseconds));
 
     private void Run(CancellationToken stoppingToken)
@@ -107,12 +151,13 @@ public sealed class CpuSampler(
         var cores = governor.Plan.Cores; // the machine as the budget sees it, a container's CPU limit included
         var policy = new SamplingPolicy(_interval, TimeSpan.FromMilliseconds(Math.Max(options.Value.IdleIntervalMilliseconds, options.Value.IntervalMilliseconds)), time);
         WaitHandle[] wakers = [stoppingToken.WaitHandle, activity.StartedSignal];
-        int? lastPid = null;
+        long? lastPids = null;
         long lastChildNs = 0;
         var lastSystem = proc.SystemTicks();
         var lastTick = time.GetTimestamp();
         var lastRss = lastTick;
         int? lastWaitPid = null;
+        long? peakPids = null;
         long lastDelay = 0;
         var lastWaitTick = lastTick;
         double? childPercent = null;
@@ -174,21 +219,26 @@ public sealed class CpuSampler(
             var ended = activity.Ended;
             var busy = !woken && (activity.InFlight > 0 || ended != lastEnded);
             lastEnded = ended;
-            var starting = !connection.State.IsReady || !wasReady;
-            wasReady = connection.State.IsReady;
+            // Every model's child counts; with none loaded there is nothing starting, and the gateway idles.
+            var running = children.Running;
+            var allReady = AllReady(running);
+            var starting = !allReady || !wasReady;
+            wasReady = allReady;
 
-            // A new child (restart) starts its own count; its first interval has no baseline and is skipped.
-            var pid = connection.State.Pid;
+            // A new set of children (a start, a restart, an unload) starts its own count; its first interval has no
+            // baseline and is skipped.
+            var pids = PidsKey(running);
+            var pid = running.Count > 0 ? running[0].Pid : (int?)null;
             // The cgroup's own count when there is one: one file, and it includes every process in the group.
             _confined = governor.ReadUsage();
-            var childNs = pid is null ? null : _confined?.CpuNanoseconds ?? LinuxProcStat.ProcessCpuNanoseconds(pid.Value);
-            if (childNs is { } ns && pid == lastPid)
+            var childNs = pids is null ? null : _confined?.CpuNanoseconds ?? SumCpuNanoseconds(running);
+            if (childNs is { } ns && pids == lastPids)
             {
                 childPercent = Math.Clamp(100.0 * (ns - lastChildNs) / (elapsedNs * cores), 0, 100);
                 progress.Sampled(childPercent.Value * cores);
             }
 
-            (lastPid, lastChildNs) = (childNs is null ? null : pid, childNs ?? 0);
+            (lastPids, lastChildNs) = (childNs is null ? null : pids, childNs ?? 0);
             // A slow sample stands for as many fast ones as fit in its span (SamplingPolicy says why).
             for (var i = 0; i < repeats; i++)
             {
@@ -207,7 +257,7 @@ public sealed class CpuSampler(
             }
 
             // Memory moves slowly: about once a second is enough, and at once for a new child.
-            if (time.GetElapsedTime(lastRss) < TimeSpan.FromMilliseconds(950) && pid == _peakPid)
+            if (time.GetElapsedTime(lastRss) < TimeSpan.FromMilliseconds(950) && pids == peakPids)
             {
                 continue;
             }
@@ -219,11 +269,16 @@ public sealed class CpuSampler(
             (lastWaitPid, lastDelay, lastWaitTick) = (pid, delay ?? 0, time.GetTimestamp());
 
             Interlocked.Exchange(ref _gatewayRss, proc.SelfResidentBytes());
-            var rss = pid is { } q ? proc.ResidentBytes(q) ?? 0 : 0;
-            Interlocked.Exchange(ref _childRss, rss);
-            if (pid != _peakPid)
+            var rss = 0L;
+            for (var i = 0; i < running.Count; i++)
             {
-                (_peakPid, _peakRss) = (pid, 0);
+                rss += proc.ResidentBytes(running[i].Pid) ?? 0;
+            }
+
+            Interlocked.Exchange(ref _childRss, rss);
+            if (pids != peakPids)
+            {
+                (peakPids, _peakRss) = (pids, 0);
             }
 
             Interlocked.Exchange(ref _peakRss, Math.Max(Interlocked.Read(ref _peakRss), rss));

@@ -18,6 +18,8 @@ public sealed partial class YieldController : IDisposable
     private readonly ITimer _timer;
     private readonly List<Demand> _outstanding = [];
     private bool _childReady;
+    private int _loading;
+    private int _ready;
     private bool? _idle; // what the child runs at now; null: as it started (normal, unless strict)
     private string? _lastFailure;
     private long _switches;
@@ -71,25 +73,53 @@ public sealed partial class YieldController : IDisposable
         return demand;
     }
 
-    /// <summary>The child is loaded and serving: from now on it yields while nothing is late.</summary>
+    /// <summary>
+    /// A child (one model's) starts loading: the confinement it joins was set to the start priority, and loading runs at
+    /// normal priority (unless strict), so every child does until none loads.
+    /// </summary>
+    public void ChildStarting()
+    {
+        lock (_lock)
+        {
+            _loading++;
+            _childReady = false;
+            _idle = null;
+        }
+    }
+
+    /// <summary>A child is loaded and serving: once none loads, the children yield while nothing is late.</summary>
     public void ChildReady()
     {
         lock (_lock)
         {
-            _childReady = true;
+            _loading = Math.Max(0, _loading - 1);
+            _ready++;
+            _childReady = _loading == 0;
         }
 
         Evaluate();
     }
 
-    /// <summary>The child is gone; the next one starts at its start priority (normal, unless strict).</summary>
-    public void ChildExited()
+    /// <summary>A child is gone; a next one starts at its start priority (normal, unless strict).</summary>
+    /// <param name="wasReady">Whether it had been ready (else it died loading).</param>
+    public void ChildExited(bool wasReady = true)
     {
         lock (_lock)
         {
-            _childReady = false;
+            if (wasReady)
+            {
+                _ready = Math.Max(0, _ready - 1);
+            }
+            else
+            {
+                _loading = Math.Max(0, _loading - 1);
+            }
+
+            _childReady = _loading == 0 && _ready > 0;
             _idle = null;
         }
+
+        Evaluate();
     }
 
     public void Dispose() => _timer.Dispose();

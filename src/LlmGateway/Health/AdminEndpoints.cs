@@ -1,4 +1,5 @@
 using LlmGateway.Cpu;
+using LlmGateway.Hosting;
 using LlmGateway.Memory;
 using LlmGateway.Proxy;
 using LlmGateway.Scoring;
@@ -14,10 +15,12 @@ public static class AdminEndpoints
     public static RouteGroupBuilder MapAdmin(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/admin").WithTags("Admin").AddEndpointFilter<AdminKeyFilter>();
-        group.MapGet("/slots", (HttpContext c, UpstreamForwarder f) => f.ForwardAsync(c, HttpMethod.Get, "/slots", null))
-            .WithSummary("llama-server's slots: what each is processing now");
-        group.MapGet("/llama-server/metrics", (HttpContext c, UpstreamForwarder f) => f.ForwardAsync(c, HttpMethod.Get, "/metrics", null))
-            .WithSummary("llama-server's own Prometheus metrics (llamacpp:*)");
+        group.MapGet("/slots", (HttpContext c, UpstreamForwarder f, ModelRegistry models, string? model) => ForwardAsync(c, f, models, model, "/slots"))
+            .WithSummary("A model's llama-server slots (query model: its id or alias; default the first model): what each is processing now");
+        group.MapGet("/llama-server/metrics", (HttpContext c, UpstreamForwarder f, ModelRegistry models, string? model) => ForwardAsync(c, f, models, model, "/metrics"))
+            .WithSummary("A model's llama-server's own Prometheus metrics (llamacpp:*; query model, default the first model)");
+        group.MapPost("/models/{**id}", ModelCommandAsync)
+            .WithSummary("POST /admin/models/{id}/load starts a model (again, if it failed) and answers at once with its state; POST /admin/models/{id}/unload stops its llama-server and answers once it is gone");
         group.MapGet("/cpu", (CpuSampler sampler) => TypedResults.Ok(sampler.Snapshot()))
             .WithSummary("llama-server's and the system's CPU (percent of the machine) over the sliding window, and its RSS");
         group.MapGet("/cpu/samples", (CpuSampler sampler, long? after) => TypedResults.Ok(CpuSamples.From(sampler, after)))
@@ -37,7 +40,44 @@ public static class AdminEndpoints
             .WithSummary("Changes llama-server's CPU cap while it runs (percent of the machine; null removes it), where the backend allows");
         return group;
     }
+
+    private static Task ForwardAsync(HttpContext context, UpstreamForwarder forwarder, ModelRegistry models, string? model, string path) =>
+        models.Find(model) is { } host
+            ? forwarder.ForwardAsync(context, host.Transport, HttpMethod.Get, path, null)
+            : OpenAiError.ModelNotFound(model!).ExecuteAsync(context);
+
+    /// <summary>The {**id} route takes ids with '/' in them; the command is the last segment.</summary>
+    private static async Task<IResult> ModelCommandAsync(string id, ModelRegistry models)
+    {
+        id = id.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+        var slash = id.LastIndexOf('/');
+        var (name, command) = slash < 0 ? (id, "") : (id[..slash], id[(slash + 1)..]);
+        if (command is not ("load" or "unload"))
+        {
+            return TypedResults.NotFound(new AdminQueryError("POST /admin/models/{id}/load or /admin/models/{id}/unload"));
+        }
+
+        if (models.Find(name) is not { } host)
+        {
+            return OpenAiError.ModelNotFound(name);
+        }
+
+        if (command == "load")
+        {
+            host.Supervisor.Load(retryFailed: true);
+        }
+        else
+        {
+            await host.UnloadAsync("admin");
+        }
+
+        var state = host.State;
+        return TypedResults.Ok(new ModelCommandResult(host.Id, state.ModelState, state.Reason, state.Pid));
+    }
 }
+
+/// <summary>What POST /admin/models/{id}/load and /unload answer: the model's state after the command.</summary>
+public sealed record ModelCommandResult(string Id, string State, string? Reason, int? Pid);
 
 /// <summary>Body of PUT /admin/cpu/cap.</summary>
 public sealed record CpuCapChange(double? CapPercent);

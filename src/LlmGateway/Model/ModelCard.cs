@@ -5,10 +5,22 @@ public sealed record ModelList(IReadOnlyList<ModelCard> Data)
     public string Object => "list";
 }
 
-/// <summary>An OpenAI model object, plus what the GGUF says (the extra "meta" is ignored by SDKs).</summary>
+/// <summary>An OpenAI model object, plus its state and what the GGUF says (SDKs ignore the extra members).</summary>
 public sealed record ModelCard(string Id, long Created, string OwnedBy, ModelMeta Meta)
 {
     public string Object => "model";
+
+    /// <summary>unloaded, loading, ready or failed.</summary>
+    public string? State { get; init; }
+
+    /// <summary>How long its last load took to answer /health, in seconds; null before its first.</summary>
+    public double? LoadSeconds { get; init; }
+
+    /// <summary>Its keep-alive in seconds (0: kept loaded).</summary>
+    public double? KeepAliveSeconds { get; init; }
+
+    /// <summary>When it unloads if no request comes first; null while it is not loaded, is busy, or is kept loaded.</summary>
+    public DateTimeOffset? UnloadsAt { get; init; }
 
     public static ModelCard From(ServedModel model, string id) => new(
         id,

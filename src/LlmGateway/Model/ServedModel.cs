@@ -44,11 +44,16 @@ public sealed partial class ServedModel
             throw new InvalidOperationException("Model:Path is not set and there is no demo model (Model:DemoPath). Set Model:Path to a GGUF file.");
         }
 
+        return Load(path, options.Id, options.Aliases);
+    }
+
+    /// <summary>Reads and checks <paramref name="path"/>; the id, when empty, comes from the file's metadata.</summary>
+    public static ServedModel Load(string path, string? id, IReadOnlyList<string> aliases)
+    {
         var file = GgufReader.Read(path);
         var info = GgufModelInfo.From(file);
         var synthetic = file.TryGetValue("llmgateway.synthetic", out var s) && s.Value is true;
-        var id = string.IsNullOrWhiteSpace(options.Id) ? DeriveId(info.Name, path) : options.Id;
-        return new ServedModel(System.IO.Path.GetFullPath(path), id, options.Aliases, info, synthetic)
+        return new ServedModel(System.IO.Path.GetFullPath(path), string.IsNullOrWhiteSpace(id) ? DeriveId(info.Name, path) : id, aliases, info, synthetic)
         {
             Created = File.GetLastWriteTimeUtc(path),
             KvCache = KvCacheShape.From(file),

@@ -1,4 +1,5 @@
 using LlmGateway.Cpu;
+using LlmGateway.Hosting;
 using LlmGateway.Model;
 using LlmGateway.Security;
 using LlmGateway.Supervision;
@@ -22,26 +23,34 @@ public static class OpenAiEndpoints
             .WithSummary("Text completion (legacy)").WithMetadata(OpenAiOperation.Completions);
         group.MapPost("/embeddings", (HttpContext c, Forwarding f) => f.HandleAsync(c, OpenAiOperation.Embeddings, "/v1/embeddings"))
             .WithSummary("Embeddings (LlamaServer:Embeddings must be on)").WithMetadata(OpenAiOperation.Embeddings);
-        group.MapGet("/models", ListModels).WithSummary("The model served, and its aliases");
+        group.MapGet("/models", ListModels).WithSummary("Every model served, and its aliases, with its state (unloaded, loading, ready, failed) and what its GGUF file says");
         // A catch-all, so an id with a '/' (Hugging Face names such as Qwen/Qwen2.5-7B-Instruct) is one id, not two segments.
         group.MapGet("/models/{**id}", GetModel).WithSummary("One model");
         return group;
     }
 
-    private static Ok<ModelList> ListModels(ServedModel model) =>
-        TypedResults.Ok(new ModelList([.. new[] { model.Id }.Concat(model.Aliases).Select(id => ModelCard.From(model, id))]));
+    private static Ok<ModelList> ListModels(ModelRegistry models) =>
+        TypedResults.Ok(new ModelList([.. models.Hosts.SelectMany(h => h.Definition.Model.Aliases.Prepend(h.Id).Select(id => Card(h, id)))]));
 
-    private static IResult GetModel(string id, ServedModel model)
+    private static IResult GetModel(string id, ModelRegistry models)
     {
         // Kestrel decodes every escape in the path except %2F, which SDKs send for a '/' in the id.
         id = id.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
-        return model.Answers(id) ? TypedResults.Ok(ModelCard.From(model, id)) : OpenAiError.ModelNotFound(id);
+        return models.Find(id) is { } host ? TypedResults.Ok(Card(host, id)) : OpenAiError.ModelNotFound(id);
     }
 
-    /// <summary>The shared path of every forwarded POST: read and check, wait for a slot, forward.</summary>
+    private static ModelCard Card(ModelHost host, string id) => ModelCard.From(host.Definition.Model, id) with
+    {
+        State = host.State.ModelState,
+        LoadSeconds = host.Supervisor.LastLoadTime is { } t ? Math.Round(t.TotalSeconds, 3) : null,
+        KeepAliveSeconds = host.Definition.KeepAlive.TotalSeconds,
+        UnloadsAt = host.KeepAlive.ExpiresAt,
+    };
+
+    /// <summary>The shared path of every forwarded POST: read and check, find the model (loading it if need be), wait for a slot, forward.</summary>
     public sealed class Forwarding(
-        ServedModel model, Admission admission, UpstreamForwarder forwarder, IOptions<ProxyOptions> options,
-        IOptions<LlamaServerOptions> server, LlamaServerConnection connection, YieldController yield, TimeProvider time)
+        ModelRegistry models, UpstreamForwarder forwarder, IOptions<ProxyOptions> options,
+        IOptions<LlamaServerOptions> server, YieldController yield, TimeProvider time)
     {
         public async Task HandleAsync(HttpContext context, OpenAiOperation operation, string path)
         {
@@ -53,39 +62,48 @@ public static class OpenAiEndpoints
                 return;
             }
 
-            var slotContext = server.Value.ContextSize / server.Value.Parallel;
-            var (request, error) = await OpenAiRequest.ReadAsync(context.Request, operation, options.Value.MaxRequestBodyBytes, slotContext, model, ct);
+            var (request, error) = await OpenAiRequest.ReadAsync(context.Request, operation, options.Value.MaxRequestBodyBytes, models, ct);
             if (error is not null)
             {
                 await error.ExecuteAsync(context);
                 return;
             }
 
-            if (!connection.State.IsReady)
+            var model = request!.Model;
+            var record = context.Features.Get<RequestRecord>();
+            record?.Model = model.Id;
+            record?.Stream = request.Stream;
+
+            // In flight from here: the model is not unloaded under this request, and its keep-alive restarts when it ends.
+            using var kept = model.KeepAlive.Begin();
+            var state = await model.AcquireAsync(models.LoadWait, ct);
+            if (!state.IsReady)
             {
-                await UpstreamForwarder.NotReady(connection.State).ExecuteAsync(context);
+                if (!ct.IsCancellationRequested)
+                {
+                    await UpstreamForwarder.NotReady(state, model.RetryAfterSeconds()).ExecuteAsync(context);
+                }
+
                 return;
             }
 
-            var record = context.Features.Get<RequestRecord>();
-            record?.Stream = request!.Stream;
             // From arrival: time in the queue counts towards the latency budget that lifts llama-server's priority.
             using var demand = yield.Begin();
             var queued = time.GetTimestamp();
-            using var slot = await admission.EnterAsync(ct);
+            using var slot = await model.Admission.EnterAsync(ct);
             record?.QueueWait = time.GetElapsedTime(queued);
             if (slot is null)
             {
                 if (!ct.IsCancellationRequested)
                 {
                     await OpenAiError.TooManyRequests(
-                        $"All {admission.InFlight} slots are busy and the queue is full or the wait passed Proxy:QueueTimeoutSeconds.", 1).ExecuteAsync(context);
+                        $"All {model.Admission.InFlight} slots of {model.Id} are busy and the queue is full or the wait passed Proxy:QueueTimeoutSeconds.", 1).ExecuteAsync(context);
                 }
 
                 return;
             }
 
-            await forwarder.ForwardAsync(context, HttpMethod.Post, path, request!.Body, request.Stream);
+            await forwarder.ForwardAsync(context, model.Transport, HttpMethod.Post, path, request.Body, request.Stream);
         }
     }
 }

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Unicode;
-using LlmGateway.Model;
+using LlmGateway.Hosting;
 using LlmGateway.Proxy.Validation;
 
 namespace LlmGateway.Proxy;
@@ -19,14 +19,15 @@ public enum OpenAiOperation
 /// refused here, as OpenAI does: invalid UTF-8, duplicate keys (which two parsers could read differently), and every
 /// field the OpenAI reference defines, by the shapes in Validation/.
 /// </remarks>
-public sealed record OpenAiRequest(byte[] Body, bool Stream)
+/// <param name="Model">The configured model the request names (or the default, when it names none).</param>
+public sealed record OpenAiRequest(byte[] Body, bool Stream, ModelHost Model)
 {
     private static readonly JsonDocumentOptions Parsing = new() { MaxDepth = 64, AllowDuplicateProperties = false };
 
     /// <summary>Reads and validates the body; on failure the result is the OpenAI-shaped error to return.</summary>
-    /// <param name="slotContext">The tokens one request's context holds: no max_tokens above it can be honoured.</param>
+    /// <param name="models">Where the request's "model" is looked up: an unknown name is a 404.</param>
     public static async Task<(OpenAiRequest? Request, IResult? Error)> ReadAsync(
-        HttpRequest http, OpenAiOperation operation, long limit, int slotContext, ServedModel model, CancellationToken ct)
+        HttpRequest http, OpenAiOperation operation, long limit, ModelRegistry models, CancellationToken ct)
     {
         if (http.ContentLength > limit)
         {
@@ -73,17 +74,23 @@ public sealed record OpenAiRequest(byte[] Body, bool Stream)
                 return (null, OpenAiError.BadRequest("The request body must be a JSON object."));
             }
 
-            if ((RequestShapes.For(operation).Check(json, "") ?? CheckBudget(json, slotContext)) is { } problem)
+            if (RequestShapes.For(operation).Check(json, "") is { } problem)
             {
                 return (null, problem.ToResult());
             }
 
-            if (ObjectShape.Member(json, "model")?.GetString() is { } name && !model.Answers(name))
+            var name = ObjectShape.Member(json, "model")?.GetString();
+            if (models.Find(name) is not { } model)
             {
-                return (null, OpenAiError.ModelNotFound(name));
+                return (null, OpenAiError.ModelNotFound(name!));
             }
 
-            return (new OpenAiRequest(body, ObjectShape.Member(json, "stream")?.ValueKind == JsonValueKind.True), null);
+            if (CheckBudget(json, model.Definition.SlotContext) is { } tooLarge)
+            {
+                return (null, tooLarge.ToResult());
+            }
+
+            return (new OpenAiRequest(body, ObjectShape.Member(json, "stream")?.ValueKind == JsonValueKind.True, model), null);
         }
     }
 
@@ -98,7 +105,7 @@ public sealed record OpenAiRequest(byte[] Body, bool Stream)
             if (ObjectShape.Member(json, name) is { } n && n.GetInt64() > slotContext)
             {
                 return new RequestProblem(name,
-                    $"'{name}' is too large: a request's context holds {slotContext} tokens here, prompt included (LlamaServer:ContextSize / LlamaServer:Parallel).",
+                    $"'{name}' is too large: a request's context holds {slotContext} tokens here, prompt included (the model's ContextSize / Parallel).",
                     "invalid_value");
             }
         }

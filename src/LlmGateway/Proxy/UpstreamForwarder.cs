@@ -17,7 +17,7 @@ namespace LlmGateway.Proxy;
 /// Nothing is retried: once the body reached llama-server, the work may have begun.
 /// </remarks>
 public sealed partial class UpstreamForwarder(
-    LlamaServerConnection connection, ChildProgress progress, IOptions<ProxyOptions> options, TimeProvider time, ILogger<UpstreamForwarder> logger)
+    ChildProgress progress, IOptions<ProxyOptions> options, TimeProvider time, ILogger<UpstreamForwarder> logger)
 {
     private const int RestartRetryAfterSeconds = 2;
     private static readonly MediaTypeHeaderValue Json = new("application/json");
@@ -28,13 +28,14 @@ public sealed partial class UpstreamForwarder(
     /// asking for the close up front keeps that connection out of the pool, where the next request
     /// would find it dead and fail.
     /// </param>
-    public async Task ForwardAsync(HttpContext context, HttpMethod method, string pathAndQuery, byte[]? body, bool streaming = false)
+    /// <param name="connection">The model's llama-server.</param>
+    public async Task ForwardAsync(HttpContext context, LlamaServerTransport connection, HttpMethod method, string pathAndQuery, byte[]? body, bool streaming = false)
     {
         var aborted = context.RequestAborted;
         using var request = connection.CreateRequest(method, pathAndQuery);
         if (request is null)
         {
-            await NotReady(connection.State).ExecuteAsync(context);
+            await NotReady(connection.State, RestartRetryAfterSeconds).ExecuteAsync(context);
             return;
         }
 
@@ -64,7 +65,7 @@ public sealed partial class UpstreamForwarder(
         catch (HttpRequestException e)
         {
             LogUnreachable(logger, e.Message);
-            await Unreachable(e.Message).ExecuteAsync(context);
+            await Unreachable(connection.State, e.Message).ExecuteAsync(context);
             return;
         }
 
@@ -76,23 +77,23 @@ public sealed partial class UpstreamForwarder(
                 return;
             }
 
-            await CopyResponseAsync(context, response, activity);
+            await CopyResponseAsync(context, connection, response, activity);
         }
     }
 
-    public static IResult NotReady(ChildState state) => OpenAiError.Unavailable(
+    /// <param name="retryAfterSeconds">When a loading model should be ready (a failed one says 60).</param>
+    public static IResult NotReady(ChildState state, int retryAfterSeconds) => OpenAiError.Unavailable(
         state.Status == ChildStatus.Failed
             ? $"The model is not available: {state.Reason}"
-            : $"The model is {state.Status.ToString().ToLowerInvariant()}; retry shortly.",
-        retryAfterSeconds: state.Status == ChildStatus.Failed ? 60 : RestartRetryAfterSeconds);
+            : $"The model is {state.ModelState}; retry in {retryAfterSeconds} s.",
+        retryAfterSeconds: state.Status == ChildStatus.Failed ? 60 : retryAfterSeconds);
 
     /// <summary>llama-server could not be reached, or its answer broke off before anything was sent on.</summary>
-    private IResult Unreachable(string reason)
+    private static IResult Unreachable(ChildState state, string reason)
     {
-        var state = connection.State;
         // Ready here mostly means the supervisor has not yet seen the child die (it was killed mid-answer):
         // it will restart it, so the client is told when to come back, as for a 503.
-        return state.IsReady ? OpenAiError.BadGateway($"llama-server could not be reached: {reason}", RestartRetryAfterSeconds) : NotReady(state);
+        return state.IsReady ? OpenAiError.BadGateway($"llama-server could not be reached: {reason}", RestartRetryAfterSeconds) : NotReady(state, RestartRetryAfterSeconds);
     }
 
     /// <summary>Answers llama-server's error in the OpenAI shape; nothing has been written yet, so a failure can still get a status.</summary>
@@ -119,7 +120,7 @@ public sealed partial class UpstreamForwarder(
         await error.ExecuteAsync(context);
     }
 
-    private async Task CopyResponseAsync(HttpContext context, HttpResponseMessage response, ProgressTimeout activity)
+    private async Task CopyResponseAsync(HttpContext context, LlamaServerTransport connection, HttpResponseMessage response, ProgressTimeout activity)
     {
         var http = context.Response;
         http.StatusCode = (int)response.StatusCode;
@@ -168,7 +169,7 @@ public sealed partial class UpstreamForwarder(
                 LogUnreachable(logger, e.Message);
                 await (e is OperationCanceledException
                     ? OpenAiError.GatewayTimeout($"llama-server made no progress for {_idleTimeout.TotalSeconds:0.###} s (Proxy:IdleTimeoutSeconds).")
-                    : Unreachable(e.Message)).ExecuteAsync(context);
+                    : Unreachable(connection.State, e.Message)).ExecuteAsync(context);
             }
             else if (!context.RequestAborted.IsCancellationRequested)
             {

@@ -2,11 +2,12 @@ namespace LlmGateway.Supervision;
 
 public enum ChildStatus
 {
+    /// <summary>No process: never loaded yet, or unloaded after its keep-alive (or by an operator).</summary>
+    Unloaded,
     Starting,
     Ready,
     Restarting,
     Failed,
-    Stopped,
 }
 
 /// <summary>What the supervisor knows about llama-server now; replaced whole, never mutated.</summary>
@@ -19,4 +20,13 @@ public sealed record ChildState(
     IReadOnlyList<string>? LastLines = null)
 {
     public bool IsReady => Status == ChildStatus.Ready;
+
+    /// <summary>The state as /v1/models names it: unloaded, loading, ready or failed.</summary>
+    public string ModelState => Status switch
+    {
+        ChildStatus.Ready => "ready",
+        ChildStatus.Starting or ChildStatus.Restarting => "loading",
+        ChildStatus.Failed => "failed",
+        _ => "unloaded",
+    };
 }

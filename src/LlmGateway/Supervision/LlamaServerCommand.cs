@@ -27,7 +27,7 @@ public static class LlamaServerCommand
             "--threads-batch", N(cpu.ThreadsBatch),
             // Explicit, and at least one for every connection the gateway may hold (LlamaServerConnection):
             // a connection beyond llama-server's fixed threads can wait seconds for one.
-            "--threads-http", N(LlamaServerConnection.HttpThreads(o)),
+            "--threads-http", N(LlamaServerTransport.HttpThreads(o)),
             // Sized from Memory:BudgetBytes: llama-server's own default (8 GiB) grows past the whole budget.
             .. memory.ToArguments(),
         ];

@@ -86,4 +86,19 @@ public sealed class LlamaServerOptions
 
     /// <summary>How often, once restarts stopped, the model file is looked at to see whether it was replaced.</summary>
     public double ModelWatchIntervalSeconds { get; set; } = 2;
+
+    /// <summary>These settings with one model's own ContextSize, Parallel and ExtraArguments (appended) over them.</summary>
+    public LlamaServerOptions For(Model.ModelEntry? entry)
+    {
+        var o = (LlamaServerOptions)MemberwiseClone();
+        if (entry is null)
+        {
+            return o;
+        }
+
+        o.ContextSize = entry.ContextSize ?? ContextSize;
+        o.Parallel = entry.Parallel ?? Parallel;
+        o.ExtraArguments = [.. ExtraArguments, .. entry.ExtraArguments];
+        return o;
+    }
 }

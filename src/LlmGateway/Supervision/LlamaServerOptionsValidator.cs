@@ -28,7 +28,7 @@ public sealed class LlamaServerOptionsValidator : IValidateOptions<LlamaServerOp
 
         Check(o.ContextSize is >= 64 and <= 1 << 20, $"{S}:ContextSize must be 64 to 1048576, not {o.ContextSize}.");
         Check(o.Parallel is >= 1 and <= 256, $"{S}:Parallel must be 1 to 256, not {o.Parallel}.");
-        var fewest = LlamaServerConnection.DefaultHttpThreads(o.Parallel);
+        var fewest = LlamaServerTransport.DefaultHttpThreads(o.Parallel);
         Check(o.HttpThreads == 0 || o.HttpThreads >= fewest && o.HttpThreads <= 1024,
             $"{S}:HttpThreads must be 0 (automatic: Parallel + 6 = {fewest}) or {fewest} to 1024, not {o.HttpThreads}: " +
             "llama-server needs a fixed HTTP thread for every connection the gateway may hold.");

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using LlmGateway.Model;
+using LlmGateway.Supervision;
 
 namespace LlmGateway.Telemetry;
 
@@ -10,7 +10,7 @@ namespace LlmGateway.Telemetry;
 /// model (one), endpoint (three), stream, status class and outcome. Bucket boundaries are set by views in
 /// <see cref="TelemetryExtensions"/>. What is observed at scrape time is in <see cref="ObservedMetrics"/>.
 /// </remarks>
-public sealed class GatewayMetrics
+public sealed class GatewayMetrics : ISupervisionEvents
 {
     public const string MeterName = "LlmGateway";
     public const string RequestDuration = "llmgw_request_duration_seconds";
@@ -41,12 +41,12 @@ public sealed class GatewayMetrics
     private readonly Counter<long> _cachedTokens;
     private readonly Counter<long> _completionTokens;
     private readonly UpDownCounter<long> _inFlight;
-    private readonly KeyValuePair<string, object?> _model;
+    private readonly Counter<long> _loads;
+    private readonly Counter<long> _unloads;
 
-    public GatewayMetrics(IMeterFactory meters, ServedModel model, TimeProvider time)
+    public GatewayMetrics(IMeterFactory meters, TimeProvider time)
     {
         var meter = meters.Create(MeterName);
-        _model = new("model", model.Id);
         Durations = new LatencyWindow(time);
         FirstTokens = new LatencyWindow(time);
         _duration = meter.CreateHistogram<double>(RequestDuration, "s", "Time from a /v1 request's arrival to its last byte");
@@ -59,7 +59,9 @@ public sealed class GatewayMetrics
         _decodeSpeed = meter.CreateHistogram<double>(DecodeSpeed, "{token}/s", "Tokens generated per second");
         _childCpu = meter.CreateHistogram<double>(ChildCpu, "1", "llama-server's CPU per sample (100 ms), 0 to 1 of the whole machine");
         _systemCpu = meter.CreateHistogram<double>(SystemCpu, "1", "The whole machine's CPU per sample, 0 to 1");
-        _startDuration = meter.CreateHistogram<double>(ChildStartDuration, "s", "Time from starting llama-server to its first 200 on /health");
+        _startDuration = meter.CreateHistogram<double>(ChildStartDuration, "s", "A model's load time: from starting its llama-server to its first 200 on /health");
+        _loads = meter.CreateCounter<long>("llmgw_model_loads", "{load}", "A model's llama-server became ready (first loads, loads on demand, restarts)");
+        _unloads = meter.CreateCounter<long>("llmgw_model_unloads", "{unload}", "A model's llama-server was stopped on purpose, by reason: idle (keep-alive), admin, shutdown");
         _requests = meter.CreateCounter<long>("llmgw_requests", "{request}", "/v1 requests by endpoint, stream, status class and outcome");
         _promptTokens = meter.CreateCounter<long>("llmgw_prompt_tokens", "{token}", "Prompt tokens, as usage reported them");
         _cachedTokens = meter.CreateCounter<long>("llmgw_cached_prompt_tokens", "{token}", "Prompt tokens served from llama-server's prompt cache");
@@ -73,20 +75,23 @@ public sealed class GatewayMetrics
     /// <summary>Times to first token of recent successful requests.</summary>
     public LatencyWindow FirstTokens { get; }
 
-    public void RequestStarted() => _inFlight.Add(1, _model);
+    /// <summary>Before routing: in flight counts every /v1 request, so it carries no model.</summary>
+    public void RequestStarted() => _inFlight.Add(1);
 
     public void RequestEnded(RequestRecord r, int status, bool cancelled, TimeSpan duration, TimeSpan? firstContent)
     {
-        _inFlight.Add(-1, _model);
+        _inFlight.Add(-1);
+        // Bounded: a configured model's id, or "none" for a request routed to none (refused before, or naming no model served).
+        var model = new KeyValuePair<string, object?>("model", r.Model ?? "none");
         var endpoint = new KeyValuePair<string, object?>("endpoint", r.Endpoint);
         var stream = new KeyValuePair<string, object?>("stream", r.Stream ? "true" : "false");
         var statusClass = new KeyValuePair<string, object?>("status_class", status >= 500 ? "5xx" : status >= 400 ? "4xx" : "2xx");
         var outcome = new KeyValuePair<string, object?>("outcome", Outcome(status, cancelled, r.Broken));
-        _requests.Add(1, new TagList { _model, endpoint, stream, statusClass, outcome });
-        _duration.Record(duration.TotalSeconds, new TagList { _model, endpoint, stream, statusClass });
+        _requests.Add(1, new TagList { model, endpoint, stream, statusClass, outcome });
+        _duration.Record(duration.TotalSeconds, new TagList { model, endpoint, stream, statusClass });
         if (r.QueueWait is { } wait)
         {
-            _queueWait.Record(wait.TotalSeconds, _model, endpoint);
+            _queueWait.Record(wait.TotalSeconds, model, endpoint);
         }
 
         var ok = status is >= 200 and < 300 && !cancelled && !r.Broken;
@@ -97,7 +102,7 @@ public sealed class GatewayMetrics
 
         if (firstContent is { } first)
         {
-            _ttft.Record(first.TotalSeconds, _model, endpoint, stream);
+            _ttft.Record(first.TotalSeconds, model, endpoint, stream);
             if (ok)
             {
                 FirstTokens.Add(first.TotalSeconds);
@@ -109,16 +114,16 @@ public sealed class GatewayMetrics
             return;
         }
 
-        _promptTokens.Add(u.PromptTokens, _model, endpoint);
-        _cachedTokens.Add(u.CachedPromptTokens, _model, endpoint);
-        _completionTokens.Add(u.CompletionTokens, _model, endpoint);
-        Record(_prefill, u.PrefillSeconds, endpoint);
-        Record(_decode, u.DecodeSeconds, endpoint);
-        Record(_prefillSpeed, u.PrefillTokensPerSecond, endpoint);
-        Record(_decodeSpeed, u.DecodeTokensPerSecond, endpoint);
+        _promptTokens.Add(u.PromptTokens, model, endpoint);
+        _cachedTokens.Add(u.CachedPromptTokens, model, endpoint);
+        _completionTokens.Add(u.CompletionTokens, model, endpoint);
+        Record(_prefill, u.PrefillSeconds, model, endpoint);
+        Record(_decode, u.DecodeSeconds, model, endpoint);
+        Record(_prefillSpeed, u.PrefillTokensPerSecond, model, endpoint);
+        Record(_decodeSpeed, u.DecodeTokensPerSecond, model, endpoint);
         if (u.SecondsPerOutputToken is { } tpot)
         {
-            _tpot.Record(tpot, _model, endpoint, stream);
+            _tpot.Record(tpot, model, endpoint, stream);
         }
     }
 
@@ -135,7 +140,19 @@ public sealed class GatewayMetrics
         }
     }
 
-    public void ChildStarted(TimeSpan duration) => _startDuration.Record(duration.TotalSeconds);
+    public void Loaded(string model, TimeSpan loadTime)
+    {
+        var tag = new KeyValuePair<string, object?>("model", model);
+        _startDuration.Record(loadTime.TotalSeconds, tag);
+        _loads.Add(1, tag);
+    }
+
+    public void Unloaded(string model, string reason) =>
+        _unloads.Add(1, new KeyValuePair<string, object?>("model", model), new KeyValuePair<string, object?>("reason", reason switch
+        {
+            "idle" or "admin" => reason,
+            _ => "shutdown",
+        }));
 
     internal static string Outcome(int status, bool cancelled, bool broken) => (status, cancelled, broken) switch
     {
@@ -152,11 +169,11 @@ public sealed class GatewayMetrics
         _ => "invalid_request",
     };
 
-    private void Record(Histogram<double> histogram, double? value, KeyValuePair<string, object?> endpoint)
+    private static void Record(Histogram<double> histogram, double? value, KeyValuePair<string, object?> model, KeyValuePair<string, object?> endpoint)
     {
         if (value is { } v)
         {
-            histogram.Record(v, _model, endpoint);
+            histogram.Record(v, model, endpoint);
         }
     }
 }

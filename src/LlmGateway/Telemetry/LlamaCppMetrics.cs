@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using LlmGateway.Supervision;
+using LlmGateway.Hosting;
 
 namespace LlmGateway.Telemetry;
 
@@ -20,7 +20,7 @@ namespace LlmGateway.Telemetry;
 /// </para>
 /// </remarks>
 public sealed partial class LlamaCppMetrics(
-    LlamaServerConnection connection, RequestActivity activity, IMeterFactory meters, ILogger<LlamaCppMetrics> logger, TimeProvider time)
+    ModelRegistry models, RequestActivity activity, IMeterFactory meters, ILogger<LlamaCppMetrics> logger, TimeProvider time)
     : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
@@ -32,20 +32,21 @@ public sealed partial class LlamaCppMetrics(
     private static readonly TimeSpan IdleCheck = TimeSpan.FromMinutes(1);
 
     private readonly Meter _meter = meters.Create(GatewayMetrics.MeterName);
-    private readonly ConcurrentDictionary<string, double> _values = new();
+    /// <summary>Per series name, each ready model's last value (label model).</summary>
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, double>> _values = new();
     private readonly HashSet<string> _instruments = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        int? polledPid = null;
+        long? polledPids = null;
         long polledEnded = 0;
         var lastPoll = time.GetTimestamp();
         while (!stoppingToken.IsCancellationRequested)
         {
             var nextStart = activity.NextStart; // before InFlight is read, so that a start in between is not missed
-            var state = connection.State;
+            var ready = ReadyPids();
             var wait = PollPolicy.Next(
-                state.IsReady, state.Pid != polledPid, activity.InFlight, activity.Ended != polledEnded, activity.SinceLastEnd, time.GetElapsedTime(lastPoll));
+                ready is not null, ready != polledPids, activity.InFlight, activity.Ended != polledEnded, activity.SinceLastEnd, time.GetElapsedTime(lastPoll));
             if (wait is not { } delay)
             {
                 using (var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
@@ -70,18 +71,51 @@ public sealed partial class LlamaCppMetrics(
             // A poll that failed counts as done too, so that a llama-server whose /metrics fails (or is turned off) is not
             // asked again every second while idle; the next request brings the next try.
             await PollAsync(stoppingToken);
-            polledPid = state.Pid;
+            polledPids = ready;
             // A request that ended just now may not be counted yet by llama-server: poll again once it has settled.
             polledEnded = settled ? ended : polledEnded;
         }
     }
 
-    /// <summary>Reads llama-server's /metrics once; a failure is logged and otherwise ignored.</summary>
+    /// <summary>The ready children as one number (null: none), so a changed set is polled at once.</summary>
+    private long? ReadyPids()
+    {
+        long? key = null;
+        foreach (var host in models.Hosts)
+        {
+            if (host.State is { IsReady: true, Pid: { } pid })
+            {
+                key = unchecked(((key ?? 17) * 1_000_003) + pid);
+            }
+        }
+
+        return key;
+    }
+
+    /// <summary>Reads every ready model's /metrics once; a failure is logged and otherwise ignored. A model not ready loses its series.</summary>
     private async Task PollAsync(CancellationToken stoppingToken)
+    {
+        foreach (var host in models.Hosts)
+        {
+            if (!host.State.IsReady)
+            {
+                foreach (var series in _values.Values)
+                {
+                    series.TryRemove(host.Id, out _);
+                }
+
+                continue;
+            }
+
+            await PollAsync(host, stoppingToken);
+        }
+    }
+
+    private async Task PollAsync(ModelHost host, CancellationToken stoppingToken)
     {
         try
         {
-            using var request = connection.CreateRequest(HttpMethod.Get, "/metrics");
+            using var request = host.Transport.CreateRequest(HttpMethod.Get, "/metrics");
             if (request is null)
             {
                 return;
@@ -89,10 +123,10 @@ public sealed partial class LlamaCppMetrics(
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             timeout.CancelAfter(Interval);
-            using var response = await connection.Invoker.SendAsync(request, timeout.Token);
+            using var response = await host.Transport.Invoker.SendAsync(request, timeout.Token);
             if (response.IsSuccessStatusCode)
             {
-                Update(await response.Content.ReadAsStringAsync(timeout.Token));
+                Update(await response.Content.ReadAsStringAsync(timeout.Token), host.Id);
             }
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !stoppingToken.IsCancellationRequested)
@@ -141,7 +175,7 @@ public sealed partial class LlamaCppMetrics(
     }
 
     /// <summary>Takes in llama-server's Prometheus text.</summary>
-    internal void Update(string text)
+    internal void Update(string text, string model)
     {
         Dictionary<string, string> types = [];
         foreach (var line in text.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
@@ -165,7 +199,7 @@ public sealed partial class LlamaCppMetrics(
             }
 
             var name = line[..space].Replace(':', '_');
-            _values[name] = value;
+            _values.GetOrAdd(name, _ => new())[model] = value;
             lock (_instruments)
             {
                 if (_instruments.Add(name))
@@ -174,16 +208,21 @@ public sealed partial class LlamaCppMetrics(
                     var isCounter = types.GetValueOrDefault(line[..space]) == "counter" && name.EndsWith("_total", StringComparison.Ordinal);
                     if (isCounter)
                     {
-                        _meter.CreateObservableCounter(name, () => _values.GetValueOrDefault(name), null, "llama-server's " + line[..space]);
+                        _meter.CreateObservableCounter(name, () => Series(name), null, "llama-server's " + line[..space]);
                     }
                     else
                     {
-                        _meter.CreateObservableGauge(name, () => _values.GetValueOrDefault(name), null, "llama-server's " + line[..space]);
+                        _meter.CreateObservableGauge(name, () => Series(name), null, "llama-server's " + line[..space]);
                     }
                 }
             }
         }
     }
+
+    private IEnumerable<Measurement<double>> Series(string name) =>
+        _values.TryGetValue(name, out var byModel)
+            ? byModel.Select(m => new Measurement<double>(m.Value, new KeyValuePair<string, object?>("model", m.Key)))
+            : [];
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "llama-server's /metrics could not be read: {Reason}")]
     private static partial void LogPollFailed(ILogger logger, string reason);

@@ -1,8 +1,7 @@
 using System.Diagnostics.Metrics;
 using LlmGateway.Cpu;
 using LlmGateway.Memory;
-using LlmGateway.Model;
-using LlmGateway.Proxy;
+using LlmGateway.Hosting;
 using LlmGateway.Scoring;
 using LlmGateway.Supervision;
 
@@ -20,15 +19,19 @@ public sealed class ObservedMetrics : IHostedService
 
     public ObservedMetrics(
         IMeterFactory meters, GatewayMetrics metrics, CpuSampler sampler, CpuGovernor governor, YieldController yield,
-        LlamaServerConnection connection, Admission admission, ServedModel model, MemoryPlan memory, LiveScorecard scorecard, TimeProvider time)
+        ModelRegistry models, MemoryPlan memory, LiveScorecard scorecard, TimeProvider time)
     {
         var meter = meters.Create(GatewayMetrics.MeterName);
-        KeyValuePair<string, object?> modelTag = new("model", model.Id);
-        meter.CreateObservableGauge("llmgw_queue_length", () => new Measurement<int>(admission.Waiting, modelTag), "{request}", "Requests waiting for a llama-server slot");
-        meter.CreateObservableGauge("llmgw_child_up", () => connection.State.IsReady ? 1 : 0, "1", "1 while llama-server is ready");
-        meter.CreateObservableGauge("llmgw_child_crash_loop", () => connection.State.Status == ChildStatus.Failed ? 1 : 0, "1", "1 when llama-server failed for good (restarts stopped)");
-        meter.CreateObservableCounter("llmgw_child_starts", () => (long)connection.State.Starts, "{start}", "llama-server starts");
-        meter.CreateObservableCounter("llmgw_child_restarts", () => (long)Math.Max(0, connection.State.Starts - 1), "{restart}", "llama-server restarts after it exited");
+        // One series per configured model: the label is bounded by the configuration.
+        IEnumerable<Measurement<T>> PerModel<T>(Func<ModelHost, T> value) where T : struct =>
+            models.Hosts.Select(h => new Measurement<T>(value(h), new KeyValuePair<string, object?>("model", h.Id)));
+        meter.CreateObservableGauge("llmgw_queue_length", () => PerModel(h => h.Admission.Waiting), "{request}", "Requests waiting for a slot of the model's llama-server");
+        meter.CreateObservableGauge("llmgw_child_up", () => PerModel(h => h.State.IsReady ? 1 : 0), "1", "1 while the model's llama-server is ready");
+        meter.CreateObservableGauge("llmgw_child_crash_loop", () => PerModel(h => h.State.Status == ChildStatus.Failed ? 1 : 0), "1", "1 when the model's llama-server failed for good (restarts stopped)");
+        meter.CreateObservableCounter("llmgw_child_starts", () => PerModel(h => (long)h.State.Starts), "{start}", "Starts of the model's llama-server");
+        meter.CreateObservableCounter("llmgw_child_restarts", () => PerModel(h => (long)h.Supervisor.Restarts), "{restart}", "Restarts of the model's llama-server after it exited or hung (loads on demand are llmgw_model_loads)");
+        meter.CreateObservableGauge("llmgw_model_state", () => ModelStates(models), "1", "1 for the model's state now (label state: unloaded, loading, ready, failed), 0 for the others");
+        meter.CreateObservableGauge("llmgw_model_requests_in_flight", () => PerModel(h => h.KeepAlive.InFlight), "{request}", "Requests routed to the model and not ended, waiting for its load included");
         meter.CreateObservableGauge("llmgw_child_memory_rss_bytes", () => sampler.ChildRssBytes, "By", "llama-server's resident memory");
         meter.CreateObservableGauge("llmgw_child_memory_peak_rss_bytes", () => sampler.PeakRssBytes, "By", "llama-server's highest resident memory seen");
         meter.CreateObservableGauge("llmgw_memory_budget_bytes", () => memory.BudgetBytes, "By", "The memory budget of the gateway and llama-server together (Memory:BudgetBytes)");
@@ -58,6 +61,12 @@ public sealed class ObservedMetrics : IHostedService
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static readonly string[] States = ["unloaded", "loading", "ready", "failed"];
+
+    private static IEnumerable<Measurement<int>> ModelStates(ModelRegistry models) =>
+        models.Hosts.SelectMany(h => States.Select(state => new Measurement<int>(
+            h.State.ModelState == state ? 1 : 0, new KeyValuePair<string, object?>("model", h.Id), new KeyValuePair<string, object?>("state", state))));
 
     private static IEnumerable<Measurement<long>> MemoryLimits(CpuGovernor governor)
     {

@@ -11,6 +11,9 @@ public sealed class RequestRecord(string endpoint, long started)
 
     public bool Stream { get; set; }
 
+    /// <summary>The configured model the request was routed to (its id, never the client's text); null before routing or when none matched.</summary>
+    public string? Model { get; set; }
+
     /// <summary>Timestamp of the first content written to the client: the first token of a stream, the whole answer otherwise.</summary>
     public long? FirstContent { get; set; }
 

@@ -1,6 +1,7 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using LlmGateway.Gguf;
+using LlmGateway.Hosting;
 using LlmGateway.Proxy;
 using LlmGateway.Supervision;
 using Microsoft.AspNetCore.Hosting;
@@ -25,7 +26,7 @@ namespace LlmGateway.Tests.InProcess;
 /// it started, a client that closes its connection while queued), and only a real socket shows them as a client sees them.
 /// </para>
 /// <para>
-/// The supervisor's hosted service is removed, so no llama-server is launched; the fake is published as the ready child
+/// The models' hosted service is removed, so no llama-server is preloaded (and a model that is not unloaded is never loaded on demand); the fake is published as the ready child
 /// the way the supervisor publishes one once /health answers 200. With <c>fakeTime</c>, the gateway's TimeProvider is a
 /// <see cref="FakeTimeProvider"/>: a test moves it past Proxy:IdleTimeoutSeconds at the moment it chooses, so "no progress"
 /// never depends on how fast a loaded machine is.
@@ -39,6 +40,8 @@ public abstract class InProcessGateway : IAsyncLifetime
     private readonly Dictionary<string, string?> _settings = new()
     {
         ["Model:Id"] = FakeLlamaServer.ModelId,
+        // A state published as restarting or starting is answered at once (503), not waited on: no child will come.
+        ["Models:LoadWaitSeconds"] = "0",
         ["Logging:LogLevel:Default"] = "Warning",
     };
 
@@ -67,7 +70,7 @@ public abstract class InProcessGateway : IAsyncLifetime
 
     public IServiceProvider Services => _factory?.Services ?? throw new InvalidOperationException("The gateway is not started.");
 
-    public Admission Admission => Services.GetRequiredService<Admission>();
+    public Admission Admission => Services.GetRequiredService<ModelRegistry>().Default.Admission;
 
     public TimeSpan IdleTimeout => TimeSpan.FromSeconds(Services.GetRequiredService<IOptions<ProxyOptions>>().Value.IdleTimeoutSeconds);
 
@@ -99,7 +102,7 @@ public abstract class InProcessGateway : IAsyncLifetime
 
     /// <summary>Publishes another child state (restarting, failed, a child on a dead socket); <see cref="ServeUpstream"/> undoes it.</summary>
     public void Publish(ChildState state, LlamaServerEndpoint? endpoint) =>
-        Services.GetRequiredService<LlamaServerConnection>().Publish(state, endpoint);
+        Services.GetRequiredService<ModelRegistry>().Default.Store.Publish(state, endpoint);
 
     /// <summary>The official SDK's chat client for this gateway, with retries off: they would hide the very answers under test.</summary>
     public ChatClient Chat(string key = ApiKey, string model = FakeLlamaServer.ModelId) =>
@@ -153,8 +156,8 @@ public abstract class InProcessGateway : IAsyncLifetime
             builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings));
             builder.ConfigureTestServices(services =>
             {
-                // The one part that would start a real llama-server.
-                services.Remove(services.Single(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(LlamaServerSupervisor)));
+                // The one part that would start a real llama-server; a model that is not unloaded is never started on demand.
+                services.Remove(services.Single(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(ModelLifetime)));
                 if (time is not null)
                 {
                     services.AddSingleton(time);

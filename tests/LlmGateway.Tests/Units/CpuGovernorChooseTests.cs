@@ -25,7 +25,7 @@ public sealed class CpuGovernorChooseTests : IDisposable
         V2Tree();
         using var governor = Governor(CpuBackendKind.Auto);
 
-        var confinement = governor.Prepare(viaLauncher: true);
+        var confinement = governor.Prepare();
 
         var report = governor.Report();
         Assert.Equal("CgroupV2", report.Backend);
@@ -39,7 +39,7 @@ public sealed class CpuGovernorChooseTests : IDisposable
         V1Tree();
         using var governor = Governor(CpuBackendKind.Auto);
 
-        var confinement = governor.Prepare(viaLauncher: true);
+        var confinement = governor.Prepare();
 
         var report = governor.Report();
         Assert.Equal("CgroupV1", report.Backend);
@@ -57,7 +57,7 @@ public sealed class CpuGovernorChooseTests : IDisposable
     {
         using var governor = Governor(CpuBackendKind.Auto);
 
-        var confinement = governor.Prepare(viaLauncher: true);
+        var confinement = governor.Prepare();
 
         var report = governor.Report();
         Assert.Equal("Scheduler", report.Backend);
@@ -71,10 +71,10 @@ public sealed class CpuGovernorChooseTests : IDisposable
     {
         V1Tree();
         using var governor = Governor(CpuBackendKind.Auto);
-        governor.Prepare(viaLauncher: true);
+        governor.Prepare();
         V2Tree(); // a better backend appears later: the running choice stays
 
-        governor.Prepare(viaLauncher: true);
+        governor.Prepare();
 
         Assert.Equal("CgroupV1", governor.Report().Backend);
     }
@@ -88,7 +88,7 @@ public sealed class CpuGovernorChooseTests : IDisposable
         V1Tree();
         using var governor = Governor(kind);
 
-        governor.Prepare(viaLauncher: true);
+        governor.Prepare();
 
         Assert.Equal(chosen, governor.Report().Backend);
         Assert.Empty(governor.Report().Unavailable);
@@ -103,7 +103,7 @@ public sealed class CpuGovernorChooseTests : IDisposable
     {
         using var governor = Governor(kind);
 
-        var e = Assert.Throws<CpuBackendUnavailableException>(() => governor.Prepare(viaLauncher: true));
+        var e = Assert.Throws<CpuBackendUnavailableException>(() => governor.Prepare());
 
         Assert.StartsWith(message, e.Message, StringComparison.Ordinal);
         Assert.Null(governor.Report().Backend);

@@ -32,7 +32,7 @@ public sealed class CpuGovernorReloadTests : IDisposable
         }).Build();
         var options = _configuration.GetSection(CpuOptions.Section).Get<CpuOptions>()!;
         _governor = new CpuGovernor(Options.Create(options), _configuration, NullLogger<CpuGovernor>.Instance);
-        _governor.Prepare(viaLauncher: true);
+        _governor.Prepare();
     }
 
     public void Dispose()
@@ -65,7 +65,7 @@ public sealed class CpuGovernorReloadTests : IDisposable
         Assert.True(report.RestartPending);
         Assert.Equal(threads, report.Threads); // the running child keeps its threads
 
-        _governor.Prepare(viaLauncher: true); // the next start
+        _governor.Prepare(); // the next start
         Assert.Equal(threads + 1, _governor.Report().Threads);
         Assert.False(_governor.Report().RestartPending);
     }

@@ -66,7 +66,7 @@ public sealed class CpulimitBackendTests
 
             // renice runs in the background: the state to reach is nice 19 (field 19 of /proc/PID/stat).
             await Eventually.UntilAsync(() => SchedulerBackendTests.Field(child.Id, 19), nice => nice == 19, $"sleep (pid {child.Id}) to run at nice 19");
-            backend.Exited();
+            backend.Exited(1);
         }
         finally
         {

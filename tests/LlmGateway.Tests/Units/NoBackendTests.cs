@@ -46,7 +46,7 @@ public sealed class NoBackendTests
         Assert.Equal("Cpu:Backend is None", backend.SetCap(Plan(new() { Profile = CpuProfile.Balanced })));
         Assert.Equal("Cpu:Backend is None", backend.SetIdle(Environment.ProcessId, idle: true));
         Assert.Null(backend.ReadUsage());
-        backend.Exited();
+        backend.Exited(1);
     }
 
     private static CpuPlan Plan(CpuOptions options) => CpuPlanner.Plan(options, [0, 1]);

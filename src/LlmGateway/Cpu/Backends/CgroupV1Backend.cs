@@ -47,31 +47,26 @@ public sealed class CgroupV1Backend(string root, string procSelfCgroup = "/proc/
         parts.Add(YieldText.Part(plan, $"cgroup v1 {_cpu}: {idle}" + (plan.YieldsFromStart ? " and SCHED_IDLE (llmgw-launch --sched-idle)" : "")));
         var memory = ApplyMemory(plan, parts);
 
-        List<string> args = ["--join", Path.Combine(_cpu, "cgroup.procs")];
+        List<string> joins = [Path.Combine(_cpu, "cgroup.procs")];
         if (_cpuacct != _cpu)
         {
-            args.AddRange(["--join", Path.Combine(_cpuacct, "cgroup.procs")]);
+            joins.Add(Path.Combine(_cpuacct, "cgroup.procs"));
         }
 
-        args.AddRange(["--join", Path.Combine(_cpuset, "cgroup.procs")]);
+        joins.Add(Path.Combine(_cpuset, "cgroup.procs"));
         if (memory is not null)
         {
-            args.AddRange(["--join", Path.Combine(memory, "cgroup.procs")]);
+            joins.Add(Path.Combine(memory, "cgroup.procs"));
         }
 
-        if (plan.YieldsFromStart)
-        {
-            args.Add("--sched-idle");
-        }
-
-        return new Confinement(args, parts);
+        return new Confinement(new LaunchConfinement(joins, null, plan.YieldsFromStart), parts);
     }
 
     public void Started(int pid)
     {
     }
 
-    public void Exited()
+    public void Exited(int pid)
     {
     }
 

@@ -48,7 +48,7 @@ public sealed class CgroupV2Backend(string root, string procSelfCgroup = "/proc/
         _group = Path.Combine(_base, _name);
         CreateDirectory(_group);
 
-        List<string> args = ["--join", Path.Combine(_group, "cgroup.procs")];
+        IReadOnlyList<int>? affinity = null;
         List<Enforcement> parts = [];
         var cap = ApplyCap(plan);
         parts.Add(plan.CapPercent is null ? new("cap", null, "no cap in this plan")
@@ -62,16 +62,11 @@ public sealed class CgroupV2Backend(string root, string procSelfCgroup = "/proc/
         else
         {
             // Affinity needs no controller and no privilege, so the CPU set holds even here.
-            args.AddRange(["--cpus", plan.CpuListText]);
+            affinity = plan.Cpus;
             parts.Add(new("cpus", $"sched_setaffinity {plan.CpuListText} (llmgw-launch --cpus)", "cgroup v2 has no cpuset controller here"));
         }
 
         var idle = ApplyIdle(plan.YieldsFromStart);
-        if (plan.YieldsFromStart)
-        {
-            args.Add("--sched-idle");
-        }
-
         parts.Add(YieldText.Part(plan, $"cgroup v2 {_group}: {idle}" + (plan.YieldsFromStart ? ", and SCHED_IDLE (llmgw-launch --sched-idle)" : "")));
 
         var high = plan.MemoryHighBytes?.ToString(CultureInfo.InvariantCulture) ?? "max";
@@ -93,14 +88,14 @@ public sealed class CgroupV2Backend(string root, string procSelfCgroup = "/proc/
             }
         }
 
-        return new Confinement(args, parts);
+        return new Confinement(new LaunchConfinement([Path.Combine(_group, "cgroup.procs")], affinity, plan.YieldsFromStart), parts);
     }
 
     public void Started(int pid)
     {
     }
 
-    public void Exited()
+    public void Exited(int pid)
     {
     }
 

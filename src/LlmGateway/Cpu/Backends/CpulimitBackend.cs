@@ -22,7 +22,7 @@ public sealed class CpulimitBackend(CpulimitCap? cpulimit, ILogger logger) : ICp
             throw new CpuBackendUnavailableException("cpulimit is not on PATH (brew install cpulimit, apt-get install cpulimit)");
         }
 
-        return new Confinement([],
+        return new Confinement(LaunchConfinement.None,
         [
             plan.CapPercent is null ? new("cap", null, "no cap in this plan")
                 : new("cap", $"{cpulimit!.Executable} -l {CpulimitCap.Limit(plan)} -z", "reactive: short spikes pass above the cap"),
@@ -53,7 +53,7 @@ public sealed class CpulimitBackend(CpulimitCap? cpulimit, ILogger logger) : ICp
         }
     }
 
-    public void Exited() => cpulimit?.Stop();
+    public void Exited(int pid) => cpulimit?.Stop(pid);
 
     public string? SetCap(CpuPlan plan)
     {

@@ -59,6 +59,15 @@ public sealed class CpulimitCap(string executable, ILogger logger) : IDisposable
         }
     }
 
+    /// <summary>Stops watching <paramref name="pid"/> when it is the one watched: cpulimit follows one process, the newest child.</summary>
+    public void Stop(int pid)
+    {
+        if (_pid == pid)
+        {
+            Stop();
+        }
+    }
+
     public void Stop()
     {
         var graceful = Interlocked.Exchange(ref _graceful, null);

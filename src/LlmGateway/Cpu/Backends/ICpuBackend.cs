@@ -2,9 +2,9 @@ namespace LlmGateway.Cpu.Backends;
 
 /// <summary>One way of holding llama-server to a <see cref="CpuPlan"/>: cgroups, a job object, cpulimit...</summary>
 /// <remarks>
-/// The supervisor calls <see cref="Prepare"/> before every start, passes the returned launcher
-/// arguments to llmgw-launch (which applies them between fork and exec), then calls
-/// <see cref="Started"/> and, once the child is gone, <see cref="Exited"/>.
+/// The governor calls <see cref="Prepare"/> before every start of a child (every model's child joins the same
+/// confinement), the returned launch confinement goes to llmgw-launch (which applies it between fork and exec),
+/// then <see cref="Started"/> and, once that child is gone, <see cref="Exited"/>.
 /// </remarks>
 public interface ICpuBackend : IDisposable
 {
@@ -17,8 +17,8 @@ public interface ICpuBackend : IDisposable
     /// <summary>The child runs as <paramref name="pid"/>: backends that cannot act before exec act now.</summary>
     void Started(int pid);
 
-    /// <summary>The child has exited.</summary>
-    void Exited();
+    /// <summary>The child <paramref name="pid"/> has exited (others may still run: one per model).</summary>
+    void Exited(int pid);
 
     /// <summary>Changes the cap of the running child and of later ones. Null when done, else why it cannot.</summary>
     string? SetCap(CpuPlan plan);
@@ -34,9 +34,13 @@ public interface ICpuBackend : IDisposable
 }
 
 /// <summary>What a backend set up for one start.</summary>
-/// <param name="LauncherArguments">For llmgw-launch before "--": --join, --cpus, --sched-idle.</param>
+/// <param name="Launch">What the child gets between fork and exec (llmgw-launch), or late without it.</param>
 /// <param name="Parts">How each part of the plan is enforced, or why it is not.</param>
-public sealed record Confinement(IReadOnlyList<string> LauncherArguments, IReadOnlyList<Enforcement> Parts);
+public sealed record Confinement(LaunchConfinement Launch, IReadOnlyList<Enforcement> Parts)
+{
+    /// <summary>The launch confinement as llmgw-launch's arguments before "--".</summary>
+    public IReadOnlyList<string> LauncherArguments => Launch.ToLauncherArguments();
+}
 
 /// <summary>One part of the plan (threads, cpus, cap, yield, memory) and what enforces it.</summary>
 /// <param name="By">The mechanism and its setting; null when nothing enforces it.</param>

@@ -14,16 +14,10 @@ public sealed class SchedulerBackend(CpulimitCap? cpulimit) : ICpuBackend
     public Confinement Prepare(CpuPlan plan)
     {
         _plan = plan;
-        List<string> args = ["--cpus", plan.CpuListText];
-        if (plan.YieldsFromStart)
-        {
-            args.Add("--sched-idle");
-        }
-
         Enforcement cap = plan.CapPercent is null ? new("cap", null, "no cap in this plan")
             : cpulimit is null ? new("cap", null, "no cgroup access and no cpulimit on PATH: not enforced")
             : new("cap", $"{cpulimit.Executable} -l {CpulimitCap.Limit(plan)} -z", "reactive: short spikes pass above the cap");
-        return new Confinement(args,
+        return new Confinement(new LaunchConfinement([], plan.Cpus, plan.YieldsFromStart),
         [
             cap,
             new("cpus", $"sched_setaffinity {plan.CpuListText} (llmgw-launch --cpus)"),
@@ -40,7 +34,7 @@ public sealed class SchedulerBackend(CpulimitCap? cpulimit) : ICpuBackend
         }
     }
 
-    public void Exited() => cpulimit?.Stop();
+    public void Exited(int pid) => cpulimit?.Stop(pid);
 
     public string? SetCap(CpuPlan plan)
     {

@@ -2,7 +2,6 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Runtime.Versioning;
 using LlmGateway.Interop;
-using LlmGateway.Supervision;
 
 namespace LlmGateway.Cpu.Backends;
 
@@ -27,7 +26,7 @@ public sealed class WindowsJobBackend(KillOnCloseJob job) : ICpuBackend
         var rate = ApplyCap(plan);
         _mask = mask;
         Win32(() => job.SetLimits(mask, plan.YieldsFromStart));
-        return new Confinement([],
+        return new Confinement(LaunchConfinement.None,
         [
             rate is null ? new("cap", null, "no cap in this plan") : new("cap", $"job object CPU rate {rate}/10000 of the machine (hard cap)", AfterStart),
             mask is { } m ? new("cpus", $"job object affinity 0x{m.ToString("X", CultureInfo.InvariantCulture)} ({plan.CpuListText})", AfterStart)
@@ -41,7 +40,7 @@ public sealed class WindowsJobBackend(KillOnCloseJob job) : ICpuBackend
     {
     }
 
-    public void Exited()
+    public void Exited(int pid)
     {
     }
 

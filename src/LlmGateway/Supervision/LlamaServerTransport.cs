@@ -1,14 +1,14 @@
 using System.Net.Http.Headers;
 using System.Net.Sockets;
-using Microsoft.Extensions.Options;
 
 namespace LlmGateway.Supervision;
 
-/// <summary>How the gateway reaches the current llama-server: its state, its socket and its per-start key.</summary>
+/// <summary>How the gateway reaches one model's current llama-server: HTTP over its socket with its per-start key.</summary>
 /// <remarks>
 /// llama-server listens on a UNIX socket in a private directory, so no other process can take its
 /// address between two starts, and it requires a random key, so only the gateway can use it.
 /// Each start gets its own host name in request URIs, so pooled connections to a dead child are never reused.
+/// The state and endpoint are the supervisor's (<see cref="ChildStateStore"/>); this is only the transport.
 /// New connections come from a <see cref="SpareSocket"/> when one is ready: streams use their connection up.
 /// <para>
 /// The gateway never holds more connections than llama-server has fixed HTTP threads. llama-server serves each
@@ -19,7 +19,7 @@ namespace LlmGateway.Supervision;
 /// (docs/benchmarks/http-thread-stall.md). With fewer connections than fixed threads, each finds a free one.
 /// </para>
 /// </remarks>
-public sealed class LlamaServerConnection : IDisposable
+public sealed class LlamaServerTransport : IDisposable
 {
     /// <summary>Connections beside one per slot: the /metrics poller, the health check, and two admin forwards.</summary>
     private const int ExtraConnections = 4;
@@ -31,12 +31,23 @@ public sealed class LlamaServerConnection : IDisposable
     /// </summary>
     internal static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(3);
 
-    private volatile Snapshot _current = new(new ChildState(ChildStatus.Starting), null);
     private readonly SpareSocket _spare = new(ConnectSocketAsync);
+    private readonly ChildStateStore _store;
+    private LlamaServerEndpoint? _spareFor;
 
-    public LlamaServerConnection(IOptions<LlamaServerOptions> options)
+    public LlamaServerTransport(ChildStateStore store, int parallel)
     {
-        MaxConnections = MaxConnectionsFor(options.Value.Parallel);
+        _store = store;
+        // A new endpoint (or none) makes any spare connection useless: it belongs to a child that is gone.
+        store.Changed += () =>
+        {
+            if (store.Endpoint != Volatile.Read(ref _spareFor))
+            {
+                Volatile.Write(ref _spareFor, store.Endpoint);
+                _spare.Clear();
+            }
+        };
+        MaxConnections = MaxConnectionsFor(parallel);
         var handler = new SocketsHttpHandler
         {
             UseProxy = false,
@@ -69,12 +80,12 @@ public sealed class LlamaServerConnection : IDisposable
     /// <summary>The --threads-http llama-server gets: <see cref="LlamaServerOptions.HttpThreads"/>, or the default.</summary>
     public static int HttpThreads(LlamaServerOptions o) => o.HttpThreads > 0 ? o.HttpThreads : DefaultHttpThreads(o.Parallel);
 
-    public ChildState State => _current.State;
+    public ChildState State => _store.State;
 
     /// <summary>A request to the current child, with its key; null when no child is ready.</summary>
     public HttpRequestMessage? CreateRequest(HttpMethod method, string pathAndQuery)
     {
-        if (_current.Endpoint is not { } endpoint || !_current.State.IsReady)
+        if (_store.Endpoint is not { } endpoint || !_store.State.IsReady)
         {
             return null;
         }
@@ -84,31 +95,9 @@ public sealed class LlamaServerConnection : IDisposable
         return request;
     }
 
-    internal LlamaServerEndpoint? Endpoint => _current.Endpoint;
-
-    internal void Publish(ChildState state, LlamaServerEndpoint? endpoint)
-    {
-        if (endpoint is null || endpoint != _current.Endpoint)
-        {
-            _spare.Clear();
-        }
-
-        _current = new Snapshot(state, endpoint);
-    }
-
-    internal void Publish(ChildState state) => _current = _current with { State = state };
-
-    /// <summary>Replaces the state only if it is still <paramref name="expected"/>: for observers that must not undo a newer state.</summary>
-    internal bool Replace(ChildState expected, ChildState next)
-    {
-        var current = _current;
-        return ReferenceEquals(current.State, expected)
-            && ReferenceEquals(Interlocked.CompareExchange(ref _current, current with { State = next }, current), current);
-    }
-
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
-        var endpoint = _current.Endpoint is { } e && e.BaseUri.Host == context.DnsEndPoint.Host
+        var endpoint = _store.Endpoint is { } e && e.BaseUri.Host == context.DnsEndPoint.Host
             ? e
             : throw new HttpRequestException("llama-server is not running.");
         var socket = _spare.Take(endpoint) ?? await ConnectSocketAsync(endpoint, cancellationToken);
@@ -141,14 +130,4 @@ public sealed class LlamaServerConnection : IDisposable
         Invoker.Dispose();
         _spare.Dispose();
     }
-
-    private sealed record Snapshot(ChildState State, LlamaServerEndpoint? Endpoint);
-}
-
-/// <summary>One start of llama-server: where it listens and the key it requires.</summary>
-public sealed record LlamaServerEndpoint(string SocketPath, string ApiKey, int Generation)
-{
-    public string ApiKeyFile => Path.Combine(Path.GetDirectoryName(SocketPath)!, "api-key");
-
-    public Uri BaseUri { get; } = new($"http://llama-server-{Generation}/");
 }

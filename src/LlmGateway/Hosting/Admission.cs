@@ -1,23 +1,23 @@
-using Microsoft.Extensions.Options;
-using LlmGateway.Supervision;
 
-namespace LlmGateway.Proxy;
+namespace LlmGateway.Hosting;
 
 /// <summary>Lets at most llama-server's slot count in at once; a bounded queue waits for a slot.</summary>
 /// <remarks>
 /// llama-server queues excess requests itself, but without a bound and without telling anyone; here the
 /// wait is bounded in length and time and a full queue answers 429 at once, so clients can back off.
 /// </remarks>
-public sealed class Admission(IOptions<LlamaServerOptions> server, IOptions<ProxyOptions> proxy, TimeProvider time)
+/// <param name="slots">The model's llama-server slots (its Parallel): one admission per model.</param>
+/// <param name="limits">Proxy:QueueLength and Proxy:QueueTimeoutSeconds.</param>
+public sealed class Admission(int slots, QueueLimits limits, TimeProvider time)
 {
-    private readonly SemaphoreSlim _slots = new(server.Value.Parallel, server.Value.Parallel);
-    private readonly int _queueLength = proxy.Value.QueueLength;
-    private readonly TimeSpan _queueTimeout = TimeSpan.FromSeconds(proxy.Value.QueueTimeoutSeconds);
+    private readonly SemaphoreSlim _slots = new(slots, slots);
+    private readonly int _queueLength = limits.Length;
+    private readonly TimeSpan _queueTimeout = limits.Timeout;
     private int _waiting;
 
     public int Waiting => Volatile.Read(ref _waiting);
 
-    public int InFlight => server.Value.Parallel - _slots.CurrentCount;
+    public int InFlight => slots - _slots.CurrentCount;
 
     /// <summary>A slot to release by disposing, or null when the queue is full or the wait timed out.</summary>
     public async Task<Slot?> EnterAsync(CancellationToken cancellationToken)
@@ -63,3 +63,6 @@ public sealed class Admission(IOptions<LlamaServerOptions> server, IOptions<Prox
         }
     }
 }
+
+/// <summary>How many requests may wait for a model's slot, and for how long.</summary>
+public sealed record QueueLimits(int Length, TimeSpan Timeout);

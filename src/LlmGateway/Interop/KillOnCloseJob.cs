@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using static LlmGateway.Interop.WindowsInterop;
 
-namespace LlmGateway.Supervision;
+namespace LlmGateway.Interop;
 
 /// <summary>Windows' answer to orphans: a job object that kills its processes when its last handle closes.</summary>
 /// <remarks>
@@ -14,15 +14,11 @@ namespace LlmGateway.Supervision;
 [SupportedOSPlatform("windows")]
 public sealed class KillOnCloseJob : IDisposable
 {
-    private static readonly Lazy<KillOnCloseJob> _shared = new(Create);
-
     private nint _handle;
 
     private KillOnCloseJob(nint handle) => _handle = handle;
 
-    /// <summary>The gateway's one job: the supervisor assigns children to it, the CPU backend limits it. Never disposed; it lives as long as the gateway.</summary>
-    public static KillOnCloseJob Shared => _shared.Value;
-
+    /// <summary>The gateway's one job, made once in DI: the containment assigns children to it, the CPU backend limits it.</summary>
     public static KillOnCloseJob Create()
     {
         var handle = CreateJobObject(0, null);

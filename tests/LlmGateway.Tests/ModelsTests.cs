@@ -1,0 +1,243 @@
+using System.ClientModel;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using OpenAI.Chat;
+
+namespace LlmGateway.Tests;
+
+/// <summary>
+/// Two synthetic models of different shapes (tiny and tiny-wide), each its own llama-server: routed by id or alias,
+/// loaded on their first request, unloaded after their keep-alive, and driven by the admin commands.
+/// </summary>
+public sealed class ModelsTests
+{
+    private const string Small = "small";
+    private const string Wide = "wide";
+
+    /// <summary>Both models listed, neither preloaded (several models: loaded on demand), with the given overrides.</summary>
+    private static Dictionary<string, string?> TwoModels(params (string Key, string? Value)[] overrides)
+    {
+        var settings = GatewayProcess.DefaultSettings();
+        settings.Remove("Model__Path");
+        settings["Models__0__Path"] = TestEnvironment.TinyModel;
+        settings["Models__0__Id"] = Small;
+        settings["Models__0__Aliases__0"] = "gpt-4o-mini";
+        settings["Models__1__Path"] = TestEnvironment.WideModel;
+        settings["Models__1__Id"] = Wide;
+        settings["Models__1__ContextSize"] = "1024";
+        foreach (var (key, value) in overrides)
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+
+    [Fact]
+    public async Task TwoModels_ListedUnloaded_ThenEachRequestIsServedByItsOwnModel()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(TwoModels());
+
+        var listed = await ModelsAsync(gateway);
+        Assert.Equal("unloaded", listed[Small].GetProperty("state").GetString());
+        Assert.Equal("unloaded", listed["gpt-4o-mini"].GetProperty("state").GetString());
+        Assert.Equal("unloaded", listed[Wide].GetProperty("state").GetString());
+        Assert.True(listed[Wide].GetProperty("meta").GetProperty("parameters").GetInt64() > listed[Small].GetProperty("meta").GetProperty("parameters").GetInt64(),
+            "the wide model has more parameters than the tiny one");
+
+        // The alias reaches the small model: llama-server answers with the model's own id (its --alias).
+        Assert.Equal(Small, (await AskAsync(gateway, "gpt-4o-mini")).Model);
+        listed = await ModelsAsync(gateway);
+        Assert.Equal("ready", listed[Small].GetProperty("state").GetString());
+        Assert.Equal("unloaded", listed[Wide].GetProperty("state").GetString());
+
+        Assert.Equal(Wide, (await AskAsync(gateway, Wide)).Model);
+        var ready = await gateway.ReadyStateAsync();
+        var pids = ready.GetProperty("models").EnumerateArray().Select(m => m.GetProperty("pid").GetInt32()).ToList();
+        Assert.Equal(2, pids.Distinct().Count());
+        Assert.All(pids, pid => Assert.True(Posix.IsAlive(pid), $"llama-server {pid} is alive"));
+    }
+
+    [Fact]
+    public async Task UnknownModel_Gets404_NamingIt()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(TwoModels());
+        var chat = new ChatClient("no-such-model", new ApiKeyCredential("unused"), OpenAiOptions.NoRetries(gateway));
+
+        var error = await Assert.ThrowsAsync<ClientResultException>(() => chat.CompleteChatAsync([new UserChatMessage("Hi.")]));
+
+        Assert.Equal(404, error.Status);
+        Assert.Contains("no-such-model", error.Message, StringComparison.Ordinal);
+        using var single = await gateway.Http.GetAsync("/v1/models/no-such-model");
+        Assert.Equal(HttpStatusCode.NotFound, single.StatusCode);
+        var models = await ModelsAsync(gateway);
+        Assert.All(models.Values, m => Assert.Equal("unloaded", m.GetProperty("state").GetString())); // nothing was loaded for it
+    }
+
+    [Fact]
+    public async Task RequestsArrivingWhileTheModelLoads_AreAllServedByOneLoad()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(TwoModels());
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => AskAsync(gateway, Wide)));
+
+        Assert.All(answers, a => Assert.Equal(Wide, a.Model));
+        var metrics = await gateway.Http.GetStringAsync("/metrics");
+        Assert.Equal(1, Sample(metrics, "llmgw_model_loads_total", Wide));
+        Assert.Equal(1, (await gateway.ReadyStateAsync()).GetProperty("models")[1].GetProperty("starts").GetInt32());
+    }
+
+    [Fact]
+    public async Task ClientThatCannotWaitForTheLoad_Gets503WithRetryAfter_AndTheLoadGoesOn()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(TwoModels(("Models__LoadWaitSeconds", "0")));
+
+        using var response = await gateway.Http.PostAsJsonAsync("/v1/chat/completions", Body(Wide));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.True(response.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), $"Retry-After: {response.Headers.RetryAfter}");
+        var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
+        Assert.Equal("server_error", error.GetProperty("type").GetString());
+        Assert.Contains("loading", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        // The request started the load, which goes on without it: the model becomes ready, and the next request is served.
+        await Eventually.UntilAsync(() => StateAsync(gateway, Wide), s => s == "ready", "the wide model to finish the load the refused request started");
+        using var next = await gateway.Http.PostAsJsonAsync("/v1/chat/completions", Body(Wide));
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+
+    [Fact]
+    public async Task IdleModel_IsUnloadedAfterItsKeepAlive_ItsProcessGone_ItsMemoryReturned()
+    {
+        // The small model keeps itself loaded (0); the wide one goes after one idle second.
+        await using var gateway = await GatewayProcess.StartAsync(TwoModels(("Models__0__KeepAliveSeconds", "0"), ("Models__1__KeepAliveSeconds", "1")));
+        await AskAsync(gateway, Small);
+        await AskAsync(gateway, Wide);
+        var models = (await gateway.ReadyStateAsync()).GetProperty("models");
+        var (smallPid, widePid) = (models[0].GetProperty("pid").GetInt32(), models[1].GetProperty("pid").GetInt32());
+
+        await Eventually.UntilAsync(() => StateAsync(gateway, Wide), s => s == "unloaded", "the wide model to be unloaded after its keep-alive");
+
+        await Eventually.UntilAsync(() => Task.FromResult(Posix.IsAlive(widePid)), alive => !alive, "the wide model's llama-server to exit");
+        Assert.True(Posix.IsAlive(smallPid), "the small model, kept loaded, still runs");
+        Assert.Equal("ready", await StateAsync(gateway, Small));
+        var metrics = await gateway.Http.GetStringAsync("/metrics");
+        Assert.Equal(1, Sample(metrics, "llmgw_model_unloads_total", Wide, "reason=\"idle\""));
+        // Its memory is returned: what the sampler counts for the children is the small model's alone now.
+        var rss = await Eventually.UntilAsync(
+            async () => (await gateway.Http.GetFromJsonAsync<JsonElement>("/admin/cpu")).GetProperty("child_rss_bytes").GetInt64(),
+            bytes => bytes > 0 && bytes <= ResidentBytes(smallPid) * 1.1, "the children's resident memory to be the small model's alone");
+        Assert.True(rss > 0);
+
+        // Unloaded is not failed: the next request loads it again.
+        Assert.Equal(Wide, (await AskAsync(gateway, Wide)).Model);
+    }
+
+    [Fact]
+    public async Task AdminLoadAndUnload_StartAndStopTheModel()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(TwoModels());
+
+        using var load = await gateway.Http.PostAsync($"/admin/models/{Wide}/load", null);
+        Assert.Equal(HttpStatusCode.OK, load.StatusCode);
+        Assert.Equal("loading", (await load.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("state").GetString());
+        await Eventually.UntilAsync(() => StateAsync(gateway, Wide), s => s == "ready", "the wide model to load on the admin's command");
+        var pid = (await gateway.ReadyStateAsync()).GetProperty("models")[1].GetProperty("pid").GetInt32();
+
+        using var unload = await gateway.Http.PostAsync($"/admin/models/{Wide}/unload", null);
+
+        Assert.Equal(HttpStatusCode.OK, unload.StatusCode);
+        Assert.Equal("unloaded", (await unload.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("state").GetString());
+        Assert.False(Posix.IsAlive(pid), "unload answers once the child is gone");
+        var metrics = await gateway.Http.GetStringAsync("/metrics");
+        Assert.Equal(1, Sample(metrics, "llmgw_model_unloads_total", Wide, "reason=\"admin\""));
+        using var unknown = await gateway.Http.PostAsync("/admin/models/no-such-model/load", null);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task PreloadedModel_IsReadyWhenTheGatewayIs()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(TwoModels(("Models__0__Preload", "true")));
+
+        Assert.Equal("ready", await StateAsync(gateway, Small));
+        Assert.Equal("unloaded", await StateAsync(gateway, Wide));
+    }
+
+    [Fact]
+    public async Task EightClients_InterleavingBothModels_AreAllServedByTheRightOne()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(TwoModels());
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(async client =>
+        {
+            List<(string Asked, string? Answered)> seen = [];
+            for (var i = 0; i < 3; i++)
+            {
+                var model = (client + i) % 2 == 0 ? Small : Wide;
+                seen.Add((model, (await AskAsync(gateway, model)).Model));
+            }
+
+            return seen;
+        }));
+
+        Assert.Equal(24, answers.Sum(a => a.Count));
+        Assert.All(answers.SelectMany(a => a), a => Assert.Equal(a.Asked, a.Answered));
+    }
+
+    [Fact]
+    public async Task TwoModelsAnsweringToOneName_StopStartUp_NamingBoth()
+    {
+        var settings = TwoModels(("Models__1__Aliases__0", Small));
+
+        var (exitCode, output) = await GatewayProcess.RunExpectingFailureAsync(settings);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("llmgateway: cannot start: Two models answer to 'small': Models:0", output, StringComparison.Ordinal);
+        Assert.Contains("and Models:1", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BadModelSetting_StopsStartUp_NamingIt()
+    {
+        var (exitCode, output) = await GatewayProcess.RunExpectingFailureAsync(TwoModels(("Models__1__KeepAliveSeconds", "-1")));
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("Models:1:KeepAliveSeconds must be 0 (keep loaded) to 31536000 seconds, not -1.", output, StringComparison.Ordinal);
+    }
+
+    private static object Body(string model) => new
+    {
+        model,
+        messages = new[] { new { role = "user", content = "Hi." } },
+        max_tokens = 2,
+    };
+
+    private static async Task<ChatCompletion> AskAsync(GatewayProcess gateway, string model)
+    {
+        var chat = new ChatClient(model, new ApiKeyCredential("unused"), OpenAiOptions.NoRetries(gateway));
+        return await chat.CompleteChatAsync([new UserChatMessage("Hi.")], new ChatCompletionOptions { MaxOutputTokenCount = 2 });
+    }
+
+    private static async Task<Dictionary<string, JsonElement>> ModelsAsync(GatewayProcess gateway)
+    {
+        var list = await gateway.Http.GetFromJsonAsync<JsonElement>("/v1/models");
+        return list.GetProperty("data").EnumerateArray().ToDictionary(m => m.GetProperty("id").GetString()!, m => m.Clone());
+    }
+
+    private static async Task<string?> StateAsync(GatewayProcess gateway, string id) =>
+        (await gateway.Http.GetFromJsonAsync<JsonElement>($"/v1/models/{id}")).GetProperty("state").GetString();
+
+    /// <summary>One sample of <paramref name="name"/> whose labels include model="id" (and <paramref name="label"/>); 0 when absent.</summary>
+    private static double Sample(string metrics, string name, string model, string? label = null) =>
+        metrics.Split('\n')
+            .Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) && l.Contains($"model=\"{model}\"", StringComparison.Ordinal)
+                && (label is null || l.Contains(label, StringComparison.Ordinal)))
+            .Select(l => double.Parse(l[(l.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture))
+            .DefaultIfEmpty(0)
+            .Sum();
+
+    private static long ResidentBytes(int pid) =>
+        long.Parse(File.ReadAllText($"/proc/{pid}/statm").Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+}
