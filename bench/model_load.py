@@ -149,6 +149,47 @@ def headers():
     return h
 
 
+def exited(pid):
+    """Gone, or a zombie (it has exited; its parent has not yet reaped it)."""
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def comm(pid):
+    try:
+        return open(f"/proc/{pid}/comm").read().strip()
+    except OSError:
+        return str(pid)
+
+
+class ExitWatch:
+    """Notes when each of some processes exits, seconds after start, polling every 5 ms on a thread: whether an
+    unload's wait was the child's own exit or something after it."""
+
+    def __init__(self, pids):
+        self.names = {p: comm(p) for p in pids}
+        self.exits = {}
+        self.t0 = time.monotonic()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.done.is_set() and len(self.exits) < len(self.names):
+            for p, name in self.names.items():
+                if name not in self.exits and exited(p):
+                    self.exits[name] = round(time.monotonic() - self.t0, 4)
+            time.sleep(0.005)
+
+    def stop(self, grace=0.05):
+        self.done.wait(grace)
+        self.done.set()
+        self.thread.join()
+        return self.exits
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -413,7 +454,9 @@ def load_phase(a, api, models, progress, rows):
                 ok = state == "ready"
                 # The gateway's own measure of the load, when its card has one (load_seconds).
                 own = api.models().get(m["id"], {}).get("load_seconds")
+                watch = ExitWatch(processes_with(api.gw.pid, m["path"]))
                 unload_s, _, _ = api.unload(m["id"])
+                exits = watch.stop()
                 after = api.state(m["id"])
                 a.findings.check(after == "unloaded", "POST unload returns once the model is unloaded (/v1/models says so at once)",
                                  f"{m['id']}: state {after!r} right after unload returned")
@@ -422,12 +465,12 @@ def load_phase(a, api, models, progress, rows):
                                  f"{m['id']}: PIDs {left} naming the model were still running right after unload returned")
                 row = {"phase": "load", "model": m["id"], "kind": kind, "rep": rep, "ready_s": ready_s if ok else None,
                        "cached_before": cached, "post_s": post_s, "post_state": post_state, "states": seen,
-                       "unload_s": unload_s, "state": state, "gateway_load_s": own}
+                       "unload_s": unload_s, "exits_s": exits, "state": state, "gateway_load_s": own}
                 rows.append(row)
                 shown = "n/a" if cached is None else f"{100 * cached:.0f} %"
                 progress.step(f"load {m['id']} {kind} rep {rep}: ready after {ready_s:.2f} s "
                               f"(gateway says {own if own is not None else '?'} s; cached before {shown}, POST {1000 * post_s:.0f} ms -> {post_state}, "
-                              f"unload {1000 * unload_s:.0f} ms)"
+                              f"unload {1000 * unload_s:.0f} ms, exits {exits})"
                               + ("" if ok else f" FAILED: {seen}"))
 
 
@@ -547,6 +590,20 @@ def idle_phase(a, models, progress, rows):
 
 # ----------------------------------------------------------------------------------------------------------------- run
 
+def private_copy(source):
+    """A copy of the GGUF that no other process maps (beside the original, so on the same disk), made once and reused:
+    a test run on the same machine that keeps the shared file mapped would hold its pages in the page cache, and
+    the cold loads would not be cold."""
+    copy = os.path.join(os.path.dirname(source), "model-load", os.path.basename(source))
+    if not (os.path.isfile(copy) and os.path.getsize(copy) == os.path.getsize(source)
+            and os.path.getmtime(copy) >= os.path.getmtime(source)):
+        os.makedirs(os.path.dirname(copy), exist_ok=True)
+        log(f"copying {source} to {copy}")
+        shutil.copyfile(source, copy + ".part")
+        os.replace(copy + ".part", copy)
+    return copy
+
+
 def resolve_models(a):
     models = []
     for spec in a.models:
@@ -562,7 +619,9 @@ def resolve_models(a):
             raise SystemExit(f"--models: {path} is not a file")
         if not re.fullmatch(r"[A-Za-z0-9._-]+", model_id):
             raise SystemExit(f"--models: the id {model_id!r} must be letters, digits, '.', '_' or '-' (it goes into a URL)")
-        models.append({"id": model_id, "path": os.path.abspath(path), "bytes": os.path.getsize(path)})
+        source = os.path.abspath(path)
+        models.append({"id": model_id, "path": private_copy(source) if a.copies else source, "source": source,
+                       "bytes": os.path.getsize(path)})
     if len({m["id"] for m in models}) != len(models):
         raise SystemExit("--models: the ids must differ")
     return models
@@ -656,6 +715,12 @@ def spread(values):
     return f"{statistics.median(v):.2f} ({min(v):.2f} to {max(v):.2f})" if len(v) > 1 else f"{v[0]:.2f}"
 
 
+def exit_ms(rows):
+    """When llama-server had exited, seconds after the unload was asked: median and max (ms)."""
+    v = [r["exits_s"]["llama-server"] for r in rows if (r.get("exits_s") or {}).get("llama-server") is not None]
+    return f"{1000 * statistics.median(v):.0f}, {1000 * max(v):.0f} ms" if v else "–"
+
+
 def times(x):
     return f"{x:.2f}x" if x < 10 else f"{x:.0f}x"
 
@@ -683,7 +748,8 @@ def markdown(results):
               f"Gateway: {meta.get('commit', '?')}; CPU profile {meta.get('profile')}"
               + (f" ({plan_summary(meta['cpu_plan'])})" if meta.get("cpu_plan") else "") + ".",
               "Models (synthetic, random weights, `scripts/synthetic-model.sh`): "
-              + ", ".join(f"`{m['id']}` {m['bytes'] / 1e6:.0f} MB" for m in models) + ".",
+              + ", ".join(f"`{m['id']}` {m['bytes'] / 1e6:.0f} MB" for m in models)
+              + (", each served from a private copy that no other process maps." if any(m.get("source", m["path"]) != m["path"] for m in models) else "."),
               "This machine is shared and its disk virtual: \"cold\" is cold for this kernel's page cache; the host may still",
               "hold the blocks. Compare rows of one run.", ""]
     load = [r for r in rows if r["phase"] == "load"]
@@ -693,7 +759,7 @@ def markdown(results):
                   f"{meta['reps']} times per model and kind, interleaved. Cold: the GGUF evicted first (sync, then "
                   "`posix_fadvise(DONTNEED)`), warm: the whole file in the page cache; cached share from `fincore`"
                   + ("" if meta.get("fincore") else " (not installed: not checked)") + ". Median (min to max), seconds.", "",
-                  "| model | file MB | cold | warm | cold / warm | gateway's load_seconds, cold / warm median | cached before cold loads | cached before warm loads | POST load answered in, median | unload, median |",
+                  "| model | file MB | cold | warm | cold / warm | gateway's load_seconds, cold / warm median | cached before cold loads | cached before warm loads | POST load answered in, median | unload answered in, median (llama-server exited at: median, max) |",
                   "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for m in models:
             cold = [r for r in load if r["model"] == m["id"] and r["kind"] == "cold"]
@@ -706,7 +772,7 @@ def markdown(results):
             failed = sum(1 for r in cold + warm_ if r["ready_s"] is None)
             lines.append(f"| {m['id']} | {m['bytes'] / 1e6:.0f} | {spread(r['ready_s'] for r in cold)} | {spread(r['ready_s'] for r in warm_)} "
                          f"| {ratio} | {own(cold)} / {own(warm_)} | {cached(cold)} | {cached(warm_)} | {1000 * med(r['post_s'] for r in cold + warm_):.0f} ms "
-                         f"| {1000 * med(r['unload_s'] for r in cold + warm_):.0f} ms |"
+                         f"| {1000 * med(r['unload_s'] for r in cold + warm_):.0f} ms ({exit_ms(cold + warm_)}) |"
                          + (f" ({failed} failed)" if failed else ""))
         lines.append("")
     ttft = [r for r in rows if r["phase"] == "ttft"]
@@ -748,7 +814,12 @@ def markdown(results):
                          f"| {'✓' if r['proc_core_percent'] <= 0.3 else '✗'} | {f3('perf_wakeups_per_s', 1)} | {f3('rss_mb', 0)} "
                          f"| {r.get('threads', '–')} | {len(r['children'])} | {ka} |")
         lines.append("")
-    findings = meta.get("findings") or []
+    conditions = [x for x in meta.get("findings") or [] if x["what"].startswith("benchmark:")]
+    findings = [x for x in meta.get("findings") or [] if not x["what"].startswith("benchmark:")]
+    if conditions:
+        lines += ["## Conditions that did not hold", ""]
+        lines += [f"- **{x['what'][len('benchmark: '):]}**: not so {x['count']} time(s); first: {x['detail']}" for x in conditions]
+        lines.append("")
     lines += ["## Against the contract", ""]
     if findings:
         lines += ["What the gateway did that the contract (issue 15) does not say, each with its first occurrence:", ""]
@@ -914,6 +985,9 @@ def parser():
     p.add_argument("--ceiling", type=float, default=180, help="seconds a load may take before it counts as failed (default: %(default)s)")
     p.add_argument("--out", help="results directory (default: docs/benchmarks/model-load; a temporary one with --dry-run)")
     p.add_argument("--work", help="where gateway logs go (default: a temporary directory, kept)")
+    p.add_argument("--shared-files", dest="copies", action="store_false",
+                   help="serve the GGUF files themselves, not private copies beside them (another process that maps them "
+                   "keeps them cached, so the cold loads are not cold)")
     p.add_argument("--dry-run", action="store_true", help="run every step against a stand-in gateway that follows the contract, "
                    "with 2 repetitions and a 10 s idle window unless given; nothing is built")
     p.add_argument("--check", action="store_true", help=argparse.SUPPRESS)  # validate the arguments and stop
