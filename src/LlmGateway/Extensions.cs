@@ -44,6 +44,7 @@ public static class Extensions
         services.AddSingleton<IChildPriority>(sp => sp.GetRequiredService<CpuGovernor>());
         services.AddSingleton<YieldController>();
         services.AddSingleton<ChildProgress>();
+        services.AddSingleton<RequestActivity>();
         services.AddOptions<CpuSamplerOptions>().BindConfiguration(CpuSamplerOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CpuSamplerOptions>, CpuSamplerOptionsValidator>();
         services.AddSingleton<CpuSampler>();

@@ -46,6 +46,25 @@ public sealed class CgroupV2BackendTests : IDisposable
     }
 
     [Fact]
+    public void ModelsChild_JoinsAGroupOfItsOwn_WithItsWeight_UnderTheGatewaysCap()
+    {
+        var (_, group) = Service();
+        using var backend = Backend();
+
+        var confinement = backend.Prepare(Plan(new() { Profile = CpuProfile.Balanced }), new ChildGroup("0-small", Weight: 50));
+
+        var member = Path.Combine(group, "0-small");
+        Assert.Equal(Path.Combine(member, "cgroup.procs"), confinement.LauncherArguments[1]);
+        Assert.Equal("50", Read(member, "cpu.weight"));
+        Assert.Equal("+cpu", Read(group, "cgroup.subtree_control")); // passed on for the weight; the cap stays the gateway's group's
+        Assert.Equal("100000 100000", Read(group, "cpu.max"));
+        Assert.Equal($"cgroup v2 {member}: cpu.weight=50", Part(confinement, "weight").By);
+
+        File.WriteAllText(Path.Combine(member, "cpu.stat"), "usage_usec 2500\nuser_usec 2000\nsystem_usec 500\n");
+        Assert.Equal(2_500_000, backend.ReadUsage(new ChildGroup("0-small")));
+    }
+
+    [Fact]
     public void NoCap_WritesMaxQuota()
     {
         var (_, group) = Service();

@@ -26,7 +26,8 @@ public sealed class CpuGovernanceTests
         var pid = await gateway.ChildPidAsync();
         var group = $"/llmgw-{gateway.Pid}";
 
-        Assert.Equal(group, ProcStat.Cgroup(pid, "cpu"));
+        // The model's own group inside the gateway's, whose cap holds for every model; one CPU set for all.
+        Assert.Equal($"{group}/{await ModelGroupAsync(gateway)}", ProcStat.Cgroup(pid, "cpu"));
         Assert.Equal(group, ProcStat.Cgroup(pid, "cpuset"));
         Assert.Equal("100000", Read("cpu", group, "cpu.cfs_quota_us")); // half of two cores per 100 ms period
         Assert.Equal("100000", Read("cpu", group, "cpu.cfs_period_us"));
@@ -83,7 +84,8 @@ public sealed class CpuGovernanceTests
         var pid = found[0];
 
         AssertAllIdle(pid);
-        Assert.Equal("1", Read("cpu", ProcStat.Cgroup(pid, "cpu"), "cpu.idle"));
+        // The idle flag is on the gateway's group, the parent of the model's own: every model yields with it.
+        Assert.Equal("1", Read("cpu", Parent(ProcStat.Cgroup(pid, "cpu")), "cpu.idle"));
 
         // Threads llama-server makes itself after its start (its HTTP pool, made before it loads the model) inherit it:
         // checked once there are any. Not waiting for the model to load: loading needs CPU nobody else wants, and a host
@@ -91,6 +93,17 @@ public sealed class CpuGovernanceTests
         // A thread made later is made the same way, by clone(), which keeps the policy unless told to reset it.
         await Eventually.UntilAsync(() => ProcStat.ThreadPolicies(pid).Count, threads => threads > 1, "llama-server to start threads of its own");
         AssertAllIdle(pid);
+    }
+
+    /// <summary>The group that holds a model's group: the gateway's llmgw-PID.</summary>
+    private static string Parent(string group) => group[..group.LastIndexOf('/')];
+
+    /// <summary>The served model's group name: its position and id, as ChildGroup.For makes it.</summary>
+    private static async Task<string> ModelGroupAsync(GatewayProcess gateway)
+    {
+        var id = await gateway.ModelIdAsync();
+        var safe = new string([.. id.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-')]).Trim('-', '.');
+        return $"0-{(safe.Length > 48 ? safe[..48] : safe)}".TrimEnd('-');
     }
 
     private static void AssertAllIdle(int pid)
@@ -105,7 +118,7 @@ public sealed class CpuGovernanceTests
     {
         await using var gateway = await StartAsync(new() { ["Cpu__Profile"] = "Balanced" });
         var pid = await gateway.ChildPidAsync();
-        var group = ProcStat.Cgroup(pid, "cpu");
+        var group = Parent(ProcStat.Cgroup(pid, "cpu")); // the cap is the gateway's group's, over every model's
 
         var lowered = await gateway.Http.PutAsJsonAsync("/admin/cpu/cap", new { cap_percent = 25 });
         Assert.Equal(HttpStatusCode.OK, lowered.StatusCode);

@@ -13,8 +13,9 @@ public sealed class DefaultProfileTests
     {
         await using var gateway = await GatewayProcess.StartAsync(DefaultProfile());
         var pid = await gateway.ChildPidAsync();
-        var group = Path.Combine("/sys/fs/cgroup/cpu", ProcStat.Cgroup(pid, "cpu").TrimStart('/'));
-        Assert.Contains($"llmgw-{gateway.Pid}", group, StringComparison.Ordinal);
+        // The idle flag is the gateway's group's, over every model's own group (the child's is inside it).
+        var group = Path.GetDirectoryName(Path.Combine("/sys/fs/cgroup/cpu", ProcStat.Cgroup(pid, "cpu").TrimStart('/')))!;
+        Assert.EndsWith($"llmgw-{gateway.Pid}", group, StringComparison.Ordinal);
 
         await Eventually.UntilAsync(() => Priority(gateway), p => p == "idle", "llama-server to yield once loaded");
         Assert.Equal("1", File.ReadAllText(Path.Combine(group, "cpu.idle")).Trim());

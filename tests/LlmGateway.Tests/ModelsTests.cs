@@ -157,6 +157,23 @@ public sealed class ModelsTests
     }
 
     [Fact]
+    public async Task WarmupSystemPrompt_IsInThePromptCache_BeforeTheFirstClientSendsIt()
+    {
+        const string System = "You are the triage model of an endpoint-security service. Answer with one word: benign, suspicious or malicious.";
+        await using var gateway = await GatewayProcess.StartAsync(TwoModels(("Models__0__Preload", "true"), ("Models__0__WarmupSystemPrompt", System)));
+        await Eventually.UntilAsync(() => Task.FromResult(gateway.Output), o => o.Contains("warm-up system prompt", StringComparison.Ordinal),
+            "the gateway to log the warm-up after the load");
+        Assert.Contains(": 200", gateway.Output.Split('\n').First(l => l.Contains("warm-up system prompt", StringComparison.Ordinal)), StringComparison.Ordinal);
+
+        var chat = new ChatClient(Small, new ApiKeyCredential("unused"), OpenAiOptions.NoRetries(gateway));
+        ChatCompletion answer = await chat.CompleteChatAsync(
+            [new SystemChatMessage(System), new UserChatMessage("powershell -enc ...")], new ChatCompletionOptions { MaxOutputTokenCount = 2 });
+
+        // The first client's prompt found the system prompt already processed: llama-server reused it from its cache.
+        Assert.True(answer.Usage.InputTokenDetails?.CachedTokenCount > 0, $"cached prompt tokens: {answer.Usage.InputTokenDetails?.CachedTokenCount}");
+    }
+
+    [Fact]
     public async Task PreloadedModel_IsReadyWhenTheGatewayIs()
     {
         await using var gateway = await GatewayProcess.StartAsync(TwoModels(("Models__0__Preload", "true")));
@@ -184,6 +201,33 @@ public sealed class ModelsTests
 
         Assert.Equal(24, answers.Sum(a => a.Count));
         Assert.All(answers.SelectMany(a => a), a => Assert.Equal(a.Asked, a.Answered));
+    }
+
+    [Fact]
+    public async Task EachModel_RunsInACgroupOfItsOwn_WithItsWeight_UnderTheGatewaysCap()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(TwoModels(("Models__1__CpuWeight", "300"), ("Cpu__CapPercent", "95")));
+        var plan = await gateway.Http.GetFromJsonAsync<JsonElement>("/admin/cpu/plan");
+        if (plan.GetProperty("backend").GetString() != "CgroupV1")
+        {
+            return; // the machines of this project have cgroup v1 (docs/testing.md); elsewhere CgroupV2BackendTests cover the groups
+        }
+
+        await AskAsync(gateway, Small);
+        await AskAsync(gateway, Wide);
+        var models = (await gateway.ReadyStateAsync()).GetProperty("models");
+        var small = CpuGroup(models[0].GetProperty("pid").GetInt32());
+        var wide = CpuGroup(models[1].GetProperty("pid").GetInt32());
+
+        Assert.EndsWith($"/llmgw-{gateway.Pid}/0-small", small, StringComparison.Ordinal);
+        Assert.EndsWith($"/llmgw-{gateway.Pid}/1-wide", wide, StringComparison.Ordinal);
+        var root = Path.Combine("/sys/fs/cgroup/cpu", wide.TrimStart('/'));
+        Assert.Equal("3072", File.ReadAllText(Path.Combine(root, "cpu.shares")).Trim());
+        Assert.Equal("1024", File.ReadAllText(Path.Combine(Path.GetDirectoryName(root)!, "0-small", "cpu.shares")).Trim());
+        // The cap is the gateway's group's, over both.
+        Assert.NotEqual("-1", File.ReadAllText(Path.Combine(Path.GetDirectoryName(root)!, "cpu.cfs_quota_us")).Trim());
+        var metrics = await gateway.Http.GetStringAsync("/metrics");
+        Assert.True(Sample(metrics, "llmgw_model_cpu_seconds_total", Wide) > 0, "the wide model's own CPU time is counted");
     }
 
     [Fact]
@@ -237,6 +281,10 @@ public sealed class ModelsTests
             .Select(l => double.Parse(l[(l.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture))
             .DefaultIfEmpty(0)
             .Sum();
+
+    /// <summary>The process's group in the cpu controller's hierarchy (cgroup v1), from /proc/PID/cgroup.</summary>
+    private static string CpuGroup(int pid) =>
+        File.ReadAllLines($"/proc/{pid}/cgroup").Select(l => l.Split(':', 3)).First(f => f[1].Split(',').Contains("cpu"))[2];
 
     private static long ResidentBytes(int pid) =>
         long.Parse(File.ReadAllText($"/proc/{pid}/statm").Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) * Environment.SystemPageSize;

@@ -43,8 +43,9 @@ public sealed partial class CpuGovernor : IChildPriority, IDisposable
     public CpuPlan NextPlan { get; private set; }
 
     /// <summary>Sets up the backend for the next start of a child; its launch confinement goes to llmgw-launch (or <see cref="ConfineLate"/>).</summary>
-    /// <remarks>Every model's child joins the same confinement: one budget, one cap over all of them.</remarks>
-    public Confinement Prepare()
+    /// <remarks>Every model's child joins the same confinement (one budget, one cap over all of them), each in a group of its own where the backend has groups.</remarks>
+    /// <param name="child">The model's group and weight; null joins the gateway's group itself.</param>
+    public Confinement Prepare(ChildGroup? child = null)
     {
         lock (_lock)
         {
@@ -60,8 +61,12 @@ public sealed partial class CpuGovernor : IChildPriority, IDisposable
                 (_backend, _backendKind) = Choose();
             }
 
-            var confinement = _backend.Prepare(Plan);
+            var confinement = _backend.Prepare(Plan, child);
             _parts = [new("threads", $"llama-server --threads {Plan.Threads} --threads-batch {Plan.ThreadsBatch}"), .. confinement.Parts];
+            if (child is { Weight: not ChildGroup.DefaultWeight } && !_parts.Any(p => p.Part == "weight"))
+            {
+                _parts = [.. _parts, new("weight", null, $"{child.Name}: weight {child.Weight} needs cgroups; {_backendKind} does not weigh models")];
+            }
             if (first)
             {
                 LogPlan(_logger, Plan.BudgetPercent, Plan.Cores, Plan.Profile, Plan.Mode, _backendKind!,
@@ -157,6 +162,15 @@ public sealed partial class CpuGovernor : IChildPriority, IDisposable
             {
                 return e.Message;
             }
+        }
+    }
+
+    /// <summary>CPU one model's group used so far, in nanoseconds; null without per-model groups.</summary>
+    public long? ReadUsage(ChildGroup child)
+    {
+        lock (_lock)
+        {
+            return _backend?.ReadUsage(child);
         }
     }
 

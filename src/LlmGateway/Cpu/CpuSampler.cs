@@ -1,5 +1,4 @@
 using LlmGateway.Cpu.Backends;
-using LlmGateway.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace LlmGateway.Cpu;
@@ -10,7 +9,7 @@ namespace LlmGateway.Cpu;
 /// Linux only for now (/proc); elsewhere the sampler reports that it has no samples.
 /// </remarks>
 public sealed class CpuSampler(
-    IChildProcesses children, CpuGovernor governor, ChildProgress progress, GatewayMetrics metrics, RequestActivity activity,
+    IChildProcesses children, CpuGovernor governor, ChildProgress progress, ICpuSampleEvents events, RequestActivity activity,
     IOptions<CpuSamplerOptions> options,
     TimeProvider time) : BackgroundService
 {
@@ -252,7 +251,7 @@ public sealed class CpuSampler(
                     _child.Add(cp);
                 }
 
-                metrics.CpuSampled(childPercent, systemPercent);
+                events.CpuSampled(childPercent, systemPercent);
                 _log.Add(childPercent, gatewayPercent, systemPercent, Interlocked.Read(ref _childRss), Interlocked.Read(ref _gatewayRss), busy, starting);
             }
 

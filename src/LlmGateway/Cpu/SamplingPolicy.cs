@@ -6,7 +6,7 @@ namespace LlmGateway.Cpu;
 /// Fast (the base interval, 100 ms) while the gateway is busy: a request in flight, llama-server using CPU in the last
 /// sample, or either within the last <see cref="Linger"/>, so a request's tail and the gaps between a client's requests
 /// are seen at full resolution. Slow (the idle interval) otherwise: an idle gateway then wakes once a second instead of
-/// ten times. A request that starts wakes the sampler at once (<see cref="Telemetry.RequestActivity.StartedSignal"/>),
+/// ten times. A request that starts wakes the sampler at once (<see cref="RequestActivity.StartedSignal"/>),
 /// so all the CPU a request causes is sampled fast.
 /// </para>
 /// <para>

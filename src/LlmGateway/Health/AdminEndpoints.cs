@@ -1,4 +1,5 @@
 using LlmGateway.Cpu;
+using LlmGateway.Errors;
 using LlmGateway.Hosting;
 using LlmGateway.Memory;
 using LlmGateway.Proxy;

@@ -51,10 +51,11 @@ public static class ModelCatalog
 
         CheckNames(found);
         var machine = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        return [.. found.Select(f => Define(f.Key, f.Model, f.Entry, models, server, memory, cpu, machine, found.Count))];
+        return [.. found.Select((f, i) => Define(i, f.Key, f.Model, f.Entry, models, server, memory, cpu, machine, found.Count))];
     }
 
     private static ModelDefinition Define(
+        int index,
         string key, ServedModel model, ModelEntry? entry, ModelsOptions models, LlamaServerOptions global, MemoryOptions memory, CpuOptions cpu, long machine, int count)
     {
         var server = global.For(entry);
@@ -72,7 +73,8 @@ public static class ModelCatalog
             plan,
             TimeSpan.FromSeconds(entry?.KeepAliveSeconds ?? models.KeepAliveSeconds),
             entry?.Preload ?? count == 1,
-            string.IsNullOrWhiteSpace(entry?.WarmupSystemPrompt) ? null : entry.WarmupSystemPrompt);
+            string.IsNullOrWhiteSpace(entry?.WarmupSystemPrompt) ? null : entry.WarmupSystemPrompt,
+            ChildGroup.For(index, model.Id, entry?.CpuWeight ?? ChildGroup.DefaultWeight));
     }
 
     private static void CheckNames(List<(string Key, ServedModel Model, ModelEntry? Entry)> found)

@@ -1,3 +1,4 @@
+using LlmGateway.Cpu;
 using LlmGateway.Memory;
 using LlmGateway.Model;
 using LlmGateway.Supervision;
@@ -9,8 +10,9 @@ namespace LlmGateway.Hosting;
 /// <param name="KeepAlive">Idle this long, its child stops; <see cref="TimeSpan.Zero"/> keeps it loaded.</param>
 /// <param name="Preload">Loaded at start-up rather than at its first request.</param>
 /// <param name="WarmupSystemPrompt">Sent once after every load, so the prompt cache holds it.</param>
+/// <param name="Cpu">Its group inside the gateway's CPU confinement, and its weight there.</param>
 public sealed record ModelDefinition(
-    ServedModel Model, LlamaServerOptions Server, MemoryPlan Memory, TimeSpan KeepAlive, bool Preload, string? WarmupSystemPrompt)
+    ServedModel Model, LlamaServerOptions Server, MemoryPlan Memory, TimeSpan KeepAlive, bool Preload, string? WarmupSystemPrompt, ChildGroup Cpu)
 {
     public string Id => Model.Id;
 

@@ -18,7 +18,7 @@ public sealed partial class ModelHost : IAsyncDisposable
         _logger = context.Loggers.CreateLogger<ModelHost>();
         Store = new ChildStateStore();
         Transport = new LlamaServerTransport(Store, definition.Server.Parallel);
-        Supervisor = new ModelSupervisor(definition.Model, definition.Server, definition.Memory, Store, context);
+        Supervisor = new ModelSupervisor(definition.Model, definition.Server, definition.Memory, Store, context, definition.Cpu);
         Admission = new Admission(definition.Server.Parallel, queue, context.Time);
         KeepAlive = new KeepAlive(definition.KeepAlive, context.Time, () => _ = UnloadAsync("idle"));
         Store.Changed += OnStateChanged;

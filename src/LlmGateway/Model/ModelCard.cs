@@ -19,6 +19,9 @@ public sealed record ModelCard(string Id, long Created, string OwnedBy, ModelMet
     /// <summary>Its keep-alive in seconds (0: kept loaded).</summary>
     public double? KeepAliveSeconds { get; init; }
 
+    /// <summary>Its CPU weight when models compete (100 by default).</summary>
+    public int? CpuWeight { get; init; }
+
     /// <summary>When it unloads if no request comes first; null while it is not loaded, is busy, or is kept loaded.</summary>
     public DateTimeOffset? UnloadsAt { get; init; }
 

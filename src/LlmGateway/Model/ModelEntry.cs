@@ -24,6 +24,9 @@ public sealed class ModelEntry
     /// <summary>Arguments for this model's llama-server, after LlamaServer:ExtraArguments.</summary>
     public string[] ExtraArguments { get; set; } = [];
 
+    /// <summary>Its share of the CPU budget when models compete, 1 to 10000 (100 for all by default): its group's cgroup weight.</summary>
+    public int? CpuWeight { get; set; }
+
     /// <summary>Idle this long, the model's child stops. Empty: Models:KeepAliveSeconds. 0 keeps it loaded.</summary>
     public double? KeepAliveSeconds { get; set; }
 

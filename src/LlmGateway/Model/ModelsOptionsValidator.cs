@@ -26,6 +26,7 @@ public sealed class ModelsOptionsValidator : IValidateOptions<ModelsOptions>
             Check(!string.IsNullOrWhiteSpace(e.Path), $"{e.Key}:Path must name a GGUF file.");
             Check(e.ContextSize is null or >= 64 and <= 1 << 20, $"{e.Key}:ContextSize must be 64 to 1048576, not {e.ContextSize}.");
             Check(e.Parallel is null or >= 1 and <= 256, $"{e.Key}:Parallel must be 1 to 256, not {e.Parallel}.");
+            Check(e.CpuWeight is null or >= 1 and <= 10_000, $"{e.Key}:CpuWeight must be 1 to 10000 (100 is the default share), not {e.CpuWeight}.");
             Check(e.KeepAliveSeconds is null or >= 0 and <= 31_536_000, $"{e.Key}:KeepAliveSeconds must be 0 (keep loaded) to 31536000 seconds, not {e.KeepAliveSeconds}.");
             Check(e.Id is null || (e.Id.Length is > 0 and <= 256 && !e.Id.Any(char.IsControl)), $"{e.Key}:Id must be 1 to 256 printable characters.");
         }

@@ -1,4 +1,5 @@
 using LlmGateway.Cpu;
+using LlmGateway.Errors;
 using LlmGateway.Hosting;
 using LlmGateway.Model;
 using LlmGateway.Security;
@@ -44,6 +45,7 @@ public static class OpenAiEndpoints
         State = host.State.ModelState,
         LoadSeconds = host.Supervisor.LastLoadTime is { } t ? Math.Round(t.TotalSeconds, 3) : null,
         KeepAliveSeconds = host.Definition.KeepAlive.TotalSeconds,
+        CpuWeight = host.Definition.Cpu.Weight,
         UnloadsAt = host.KeepAlive.ExpiresAt,
     };
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Unicode;
+using LlmGateway.Errors;
 using LlmGateway.Hosting;
 using LlmGateway.Proxy.Validation;
 

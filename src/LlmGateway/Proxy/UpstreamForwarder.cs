@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.Http.Headers;
 using LlmGateway.Cpu;
+using LlmGateway.Errors;
 using LlmGateway.Supervision;
 using LlmGateway.Telemetry;
 using Microsoft.AspNetCore.Http.Features;

@@ -1,5 +1,4 @@
 using LlmGateway.Cpu;
-using LlmGateway.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace LlmGateway.Scoring;
@@ -12,7 +11,7 @@ namespace LlmGateway.Scoring;
 /// duration of the successful /v1 requests that ended in the window. Failed requests are not in it (the request counters
 /// in Prometheus count them).
 /// </remarks>
-public sealed class LiveScorecard(CpuSampler sampler, GatewayMetrics metrics, IOptions<TargetsOptions> options)
+public sealed class LiveScorecard(CpuSampler sampler, IRequestLatencies latencies, IOptions<TargetsOptions> options)
 {
     private const double GiB = 1024.0 * 1024 * 1024;
 
@@ -27,8 +26,8 @@ public sealed class LiveScorecard(CpuSampler sampler, GatewayMetrics metrics, IO
         var active = samples.Where(s => s.Busy && s.ChildPercent is not null).ToList();
         var idle = samples.Where(s => !s.Busy && !s.Starting && s.ChildPercent is not null).ToList();
         var cpu = active.Count > 0 ? WindowStatistics.Of([.. active.Select(s => s.ChildPercent!.Value)]) : null;
-        var latency = metrics.Durations.Statistics(window);
-        var ttft = metrics.FirstTokens.Statistics(window);
+        var latency = latencies.Durations.Statistics(window);
+        var ttft = latencies.FirstTokens.Statistics(window);
         const string NoRequest = "no request ended in the window";
 
         List<ScorecardLine> lines =

@@ -1,4 +1,4 @@
-using LlmGateway.Proxy;
+using LlmGateway.Errors;
 using Microsoft.Extensions.Options;
 
 namespace LlmGateway.Security;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using LlmGateway.Containment;
+using LlmGateway.Cpu;
 using LlmGateway.Cpu.Backends;
 using LlmGateway.Memory;
 using LlmGateway.Model;
@@ -23,6 +24,7 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
     private readonly LlamaServerOptions _options;
     private readonly MemoryPlan _memory;
     private readonly ChildStateStore _store;
+    private readonly ChildGroup _group;
     private readonly SupervisionContext _context;
     private readonly ILogger _logger;
     private readonly ILogger _childLogger;
@@ -35,8 +37,10 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
     private int _starts;
     private int _restartCount;
 
-    public ModelSupervisor(ServedModel model, LlamaServerOptions options, MemoryPlan memory, ChildStateStore store, SupervisionContext context)
+    /// <param name="group">The model's group in the CPU confinement; null: one named after the model, with the default weight.</param>
+    public ModelSupervisor(ServedModel model, LlamaServerOptions options, MemoryPlan memory, ChildStateStore store, SupervisionContext context, ChildGroup? group = null)
     {
+        _group = group ?? ChildGroup.For(0, model.Id);
         _model = model;
         _options = options;
         _memory = memory;
@@ -76,7 +80,7 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
             var previous = _loop;
             _run = new CancellationTokenSource();
             _restarts.Reset();
-            _loop = RunAsync(previous, _run.Token);
+            _loop = RunAsync(previous, _run);
             LoadStartedAt = _context.Time.GetTimestamp();
             // Said at once, so a caller reads "loading" on return; the loop publishes the details when it starts the child.
             _store.Publish(_store.State with { Status = ChildStatus.Starting, Reason = null });
@@ -94,7 +98,12 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
             (run, loop) = (_run, _loop);
             _run = null;
             _stopReason = reason;
-            run?.Cancel();
+            if (run is not null)
+            {
+                // Said at once, before the child is gone: no new request is sent to it, and one that comes now loads the
+                // model again once this child has exited.
+                _store.Publish(_store.State with { Status = ChildStatus.Unloaded, Reason = $"stopping ({reason})" }, null);
+            }
         }
 
         if (run is null)
@@ -102,6 +111,7 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
             return;
         }
 
+        await run.CancelAsync();
         await loop;
         run.Dispose();
     }
@@ -109,10 +119,11 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
     public async ValueTask DisposeAsync() => await UnloadAsync("the gateway is stopping");
 
     /// <summary>The life of the model while it should run: start, serve, restart after a crash, wait out a crash loop.</summary>
-    private async Task RunAsync(Task previous, CancellationToken stopping)
+    private async Task RunAsync(Task previous, CancellationTokenSource run)
     {
         await previous; // a child being unloaded is gone before the next one starts: one state, one process at a time
         await Task.Yield(); // the caller of Load returns at once
+        var stopping = run.Token;
         var server = LlamaServerCommand.FindServer(_options);
         if (server is null)
         {
@@ -157,10 +168,24 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            LoadStartedAt = null;
-            _store.Publish(_store.State with { Status = ChildStatus.Unloaded, Reason = _stopReason, Pid = null }, null);
+            lock (_lock)
+            {
+                // A load asked for meanwhile has said "loading" already, and its loop starts once this one ends.
+                if (_run is null)
+                {
+                    LoadStartedAt = null;
+                    _store.Publish(_store.State with { Status = ChildStatus.Unloaded, Reason = _stopReason, Pid = null }, null);
+                }
+            }
+
             LogUnloaded(_logger, _model.Id, _stopReason);
             _context.Events.Unloaded(_model.Id, _stopReason);
+        }
+        catch (Exception e)
+        {
+            // A bug or the system (no temporary directory, no memory): said and logged, never a loop that died unseen.
+            Fail($"its supervisor failed: {e.GetType().Name}: {e.Message}", []);
+            LogSupervisorFailed(_logger, _model.Id, e);
         }
     }
 
@@ -183,7 +208,7 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
         Confinement confinement;
         try
         {
-            confinement = governor.Prepare();
+            confinement = governor.Prepare(_group);
         }
         catch (CpuBackendUnavailableException e)
         {
@@ -466,6 +491,9 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The model file {Path} was replaced and reads as a GGUF file: starting llama-server again")]
     private static partial void LogModelReplaced(ILogger logger, string path);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The supervisor of {Model} failed")]
+    private static partial void LogSupervisorFailed(ILogger logger, string model, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Model} is not served: {Reason}")]
     private static partial void LogFailed(ILogger logger, string model, string reason);

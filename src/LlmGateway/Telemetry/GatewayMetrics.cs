@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using LlmGateway.Cpu;
+using LlmGateway.Scoring;
 using LlmGateway.Supervision;
 
 namespace LlmGateway.Telemetry;
@@ -10,7 +12,7 @@ namespace LlmGateway.Telemetry;
 /// model (one), endpoint (three), stream, status class and outcome. Bucket boundaries are set by views in
 /// <see cref="TelemetryExtensions"/>. What is observed at scrape time is in <see cref="ObservedMetrics"/>.
 /// </remarks>
-public sealed class GatewayMetrics : ISupervisionEvents
+public sealed class GatewayMetrics : ISupervisionEvents, ICpuSampleEvents, IRequestLatencies
 {
     public const string MeterName = "LlmGateway";
     public const string RequestDuration = "llmgw_request_duration_seconds";

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using LlmGateway.Cpu;
 using LlmGateway.Hosting;
 
 namespace LlmGateway.Telemetry;
@@ -45,7 +46,8 @@ public sealed partial class LlamaCppMetrics(
         {
             var nextStart = activity.NextStart; // before InFlight is read, so that a start in between is not missed
             var ready = ReadyPids();
-            var wait = PollPolicy.Next(
+            // No child at all (every model unloaded): nothing to read until a request loads one, so no wake-up either.
+            var wait = models.Running.Count == 0 ? null : PollPolicy.Next(
                 ready is not null, ready != polledPids, activity.InFlight, activity.Ended != polledEnded, activity.SinceLastEnd, time.GetElapsedTime(lastPoll));
             if (wait is not { } delay)
             {

@@ -31,6 +31,10 @@ public sealed class ObservedMetrics : IHostedService
         meter.CreateObservableCounter("llmgw_child_starts", () => PerModel(h => (long)h.State.Starts), "{start}", "Starts of the model's llama-server");
         meter.CreateObservableCounter("llmgw_child_restarts", () => PerModel(h => (long)h.Supervisor.Restarts), "{restart}", "Restarts of the model's llama-server after it exited or hung (loads on demand are llmgw_model_loads)");
         meter.CreateObservableGauge("llmgw_model_state", () => ModelStates(models), "1", "1 for the model's state now (label state: unloaded, loading, ready, failed), 0 for the others");
+        meter.CreateObservableCounter("llmgw_model_cpu_seconds", () => models.Hosts
+            .Select(h => (h.Id, Ns: governor.ReadUsage(h.Definition.Cpu)))
+            .Where(x => x.Ns is not null)
+            .Select(x => new Measurement<double>(x.Ns!.Value / 1e9, new KeyValuePair<string, object?>("model", x.Id))), "s", "CPU time the model's llama-server used (its own cgroup; every start of it); absent without per-model cgroups");
         meter.CreateObservableGauge("llmgw_model_requests_in_flight", () => PerModel(h => h.KeepAlive.InFlight), "{request}", "Requests routed to the model and not ended, waiting for its load included");
         meter.CreateObservableGauge("llmgw_child_memory_rss_bytes", () => sampler.ChildRssBytes, "By", "llama-server's resident memory");
         meter.CreateObservableGauge("llmgw_child_memory_peak_rss_bytes", () => sampler.PeakRssBytes, "By", "llama-server's highest resident memory seen");

@@ -1,3 +1,5 @@
+using LlmGateway.Cpu;
+
 namespace LlmGateway.Telemetry;
 
 /// <summary>Times every forwarded /v1 request, whatever answers it: the API key check, validation, admission or llama-server.</summary>

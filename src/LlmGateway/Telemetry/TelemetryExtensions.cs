@@ -1,3 +1,5 @@
+using LlmGateway.Cpu;
+using LlmGateway.Scoring;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 
@@ -17,7 +19,9 @@ public static class TelemetryExtensions
     public static IServiceCollection AddGatewayTelemetry(this IServiceCollection services)
     {
         services.AddSingleton<GatewayMetrics>();
-        services.AddSingleton<RequestActivity>();
+        // The layers below report through interfaces of their own; the metrics are what listens.
+        services.AddSingleton<ICpuSampleEvents>(sp => sp.GetRequiredService<GatewayMetrics>());
+        services.AddSingleton<IRequestLatencies>(sp => sp.GetRequiredService<GatewayMetrics>());
         services.AddHostedService<ObservedMetrics>();
         services.AddSingleton<RequestMetricsFilter>();
         services.AddSingleton<LlamaCppMetrics>();

@@ -94,6 +94,27 @@ public sealed class CgroupV1BackendTests : IDisposable
     }
 
     [Fact]
+    public void ModelsChild_JoinsAGroupOfItsOwn_InCpuAndCpuacct_WithItsWeightAsShares_AndTheParentsCpuset()
+    {
+        Hierarchies();
+        using var backend = Backend();
+
+        var confinement = backend.Prepare(Plan(new() { Profile = CpuProfile.Balanced }), new ChildGroup("1-wide", Weight: 300));
+
+        var cpu = Path.Combine(_root, "cpu", Group, "1-wide");
+        Assert.Equal(
+            ["--join", Path.Combine(cpu, "cgroup.procs"), "--join", Path.Combine(_root, "cpuacct", Group, "1-wide", "cgroup.procs"), "--join", Procs("cpuset")],
+            confinement.LauncherArguments);
+        Assert.Equal("3072", Read(cpu, "cpu.shares"));
+        Assert.Equal("100000", Read(Path.Combine(_root, "cpu", Group), "cpu.cfs_quota_us")); // the cap stays the gateway's, over every model
+        Assert.Equal($"cgroup v1 {cpu}: cpu.shares=3072 (weight 300)", Part(confinement, "weight").By);
+
+        File.WriteAllText(Path.Combine(_root, "cpuacct", Group, "1-wide", "cpuacct.usage"), "123456789\n");
+        Assert.Equal(123_456_789, backend.ReadUsage(new ChildGroup("1-wide")));
+        Assert.Null(backend.ReadUsage(new ChildGroup("0-never-started")));
+    }
+
+    [Fact]
     public void CoMountedCpuAndCpuacct_AreJoinedOnce()
     {
         // As most distributions mount them: one hierarchy cpu,cpuacct, with cpu and cpuacct as links to it.

@@ -91,10 +91,16 @@ internal static class CgroupFiles
         }
     }
 
+    /// <summary>Removes a group and the groups inside it (one per model), innermost first; a group still populated stays.</summary>
     public static void TryRemove(string dir)
     {
         try
         {
+            foreach (var inner in Directory.EnumerateDirectories(dir))
+            {
+                TryRemove(inner);
+            }
+
             Directory.Delete(dir); // cgroupfs: rmdir of a group without processes; its files go with it
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

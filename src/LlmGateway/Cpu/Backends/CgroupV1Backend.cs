@@ -27,7 +27,7 @@ public sealed class CgroupV1Backend(string root, string procSelfCgroup = "/proc/
 
     public string Name => "cgroup-v1";
 
-    public Confinement Prepare(CpuPlan plan)
+    public Confinement Prepare(CpuPlan plan, ChildGroup? child = null)
     {
         _cpu ??= CreateGroup("cpu");
         _cpuacct ??= SameHierarchy("cpu", "cpuacct") ? _cpu : CreateGroup("cpuacct");
@@ -47,10 +47,12 @@ public sealed class CgroupV1Backend(string root, string procSelfCgroup = "/proc/
         parts.Add(YieldText.Part(plan, $"cgroup v1 {_cpu}: {idle}" + (plan.YieldsFromStart ? " and SCHED_IDLE (llmgw-launch --sched-idle)" : "")));
         var memory = ApplyMemory(plan, parts);
 
-        List<string> joins = [Path.Combine(_cpu, "cgroup.procs")];
+        // A model's own group inside the cpu (and cpuacct) hierarchy's: the cap and the idle flag on the parent hold for all
+        // of them, its own counter says what it used; cpuset and memory stay the parent's, one CPU set and one limit for all.
+        List<string> joins = [Path.Combine(child is null ? _cpu : MemberGroup(_cpu, child, parts), "cgroup.procs")];
         if (_cpuacct != _cpu)
         {
-            joins.Add(Path.Combine(_cpuacct, "cgroup.procs"));
+            joins.Add(Path.Combine(child is null ? _cpuacct : MemberGroup(_cpuacct, child, null), "cgroup.procs"));
         }
 
         joins.Add(Path.Combine(_cpuset, "cgroup.procs"));
@@ -64,6 +66,33 @@ public sealed class CgroupV1Backend(string root, string procSelfCgroup = "/proc/
 
     public void Started(int pid)
     {
+    }
+
+    public long? ReadUsage(ChildGroup child) =>
+        _cpuacct is not null && CgroupFiles.Read(Path.Combine(_cpuacct, child.Name, "cpuacct.usage")) is { } text
+            && long.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var ns) ? ns : null;
+
+    /// <summary>The model's group under <paramref name="parent"/>; in the cpu hierarchy (<paramref name="parts"/> given) with its weight as cpu.shares.</summary>
+    private static string MemberGroup(string parent, ChildGroup child, List<Enforcement>? parts)
+    {
+        var group = Path.Combine(parent, child.Name);
+        try
+        {
+            Directory.CreateDirectory(group);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CpuBackendUnavailableException($"cannot create {group}: {e.Message}");
+        }
+
+        if (parts is not null)
+        {
+            var shares = child.Shares.ToString(CultureInfo.InvariantCulture);
+            CgroupFiles.Write(group, "cpu.shares", shares);
+            parts.Add(new("weight", $"cgroup v1 {group}: cpu.shares={shares} (weight {child.Weight})"));
+        }
+
+        return group;
     }
 
     public void Exited(int pid)

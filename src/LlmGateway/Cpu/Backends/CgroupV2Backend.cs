@@ -20,7 +20,7 @@ public sealed class CgroupV2Backend(string root, string procSelfCgroup = "/proc/
 
     public string Name => "cgroup-v2";
 
-    public Confinement Prepare(CpuPlan plan)
+    public Confinement Prepare(CpuPlan plan, ChildGroup? child = null)
     {
         // Found once: after the move into the leaf, /proc/self/cgroup names the leaf.
         _base ??= OwnGroup();
@@ -88,7 +88,10 @@ public sealed class CgroupV2Backend(string root, string procSelfCgroup = "/proc/
             }
         }
 
-        return new Confinement(new LaunchConfinement([Path.Combine(_group, "cgroup.procs")], affinity, plan.YieldsFromStart), parts);
+                // A model's own group inside the gateway's: the cap, the CPU set, the idle flag and the memory limits on the parent
+        // hold for all of them; only cpu is passed on, for the weight. The parent then holds no process itself, as v2 requires.
+        var join = child is null ? _group : MemberGroup(child, parts);
+        return new Confinement(new LaunchConfinement([Path.Combine(join, "cgroup.procs")], affinity, plan.YieldsFromStart), parts);
     }
 
     public void Started(int pid)
@@ -133,6 +136,21 @@ public sealed class CgroupV2Backend(string root, string procSelfCgroup = "/proc/
         {
             return e.Message;
         }
+    }
+
+    public long? ReadUsage(ChildGroup child) =>
+        _group is not null && CgroupFiles.Field(CgroupFiles.Read(Path.Combine(_group, child.Name, "cpu.stat")), "usage_usec") is { } usec ? usec * 1000 : null;
+
+    /// <summary>The model's group under the gateway's, with its weight as cpu.weight.</summary>
+    private string MemberGroup(ChildGroup child, List<Enforcement> parts)
+    {
+        CgroupFiles.Write(_group!, "cgroup.subtree_control", "+cpu");
+        var group = Path.Combine(_group!, child.Name);
+        CreateDirectory(group);
+        var weight = child.Weight.ToString(CultureInfo.InvariantCulture);
+        CgroupFiles.Write(group, "cpu.weight", weight);
+        parts.Add(new("weight", $"cgroup v2 {group}: cpu.weight={weight}"));
+        return group;
     }
 
     public ConfinedUsage? ReadUsage()

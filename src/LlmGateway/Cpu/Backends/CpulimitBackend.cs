@@ -14,7 +14,7 @@ public sealed class CpulimitBackend(CpulimitCap? cpulimit, ILogger logger) : ICp
 
     public string Name => "cpulimit";
 
-    public Confinement Prepare(CpuPlan plan)
+    public Confinement Prepare(CpuPlan plan, ChildGroup? child = null)
     {
         _plan = plan;
         if (cpulimit is null && plan.CapPercent is not null)

@@ -12,7 +12,8 @@ public interface ICpuBackend : IDisposable
     string Name { get; }
 
     /// <summary>Sets up confinement for the next child. Throws <see cref="CpuBackendUnavailableException"/> when it cannot here.</summary>
-    Confinement Prepare(CpuPlan plan);
+    /// <param name="child">The model's own group inside the gateway's, with its weight; null joins the gateway's group itself.</param>
+    Confinement Prepare(CpuPlan plan, ChildGroup? child = null);
 
     /// <summary>The child runs as <paramref name="pid"/>: backends that cannot act before exec act now.</summary>
     void Started(int pid);
@@ -29,8 +30,11 @@ public interface ICpuBackend : IDisposable
     /// </summary>
     string? SetIdle(int pid, bool idle);
 
-    /// <summary>CPU used by the confined child so far, from the kernel's accounting; null when this backend has none.</summary>
+    /// <summary>CPU used by the confined children so far, from the kernel's accounting; null when this backend has none.</summary>
     ConfinedUsage? ReadUsage();
+
+    /// <summary>CPU one model's group used so far (every start of it), in nanoseconds; null without per-model groups.</summary>
+    long? ReadUsage(ChildGroup child) => null;
 }
 
 /// <summary>What a backend set up for one start.</summary>

@@ -5,7 +5,7 @@ public sealed class NoBackend : ICpuBackend
 {
     public string Name => "none";
 
-    public Confinement Prepare(CpuPlan plan) => new(LaunchConfinement.None,
+    public Confinement Prepare(CpuPlan plan, ChildGroup? child = null) => new(LaunchConfinement.None,
     [
         new("cap", null, plan.CapPercent is null ? "no cap in this plan" : "Cpu:Backend is None"),
         new("cpus", null, "Cpu:Backend is None"),

@@ -11,7 +11,7 @@ public sealed class SchedulerBackend(CpulimitCap? cpulimit) : ICpuBackend
 
     public string Name => "scheduler";
 
-    public Confinement Prepare(CpuPlan plan)
+    public Confinement Prepare(CpuPlan plan, ChildGroup? child = null)
     {
         _plan = plan;
         Enforcement cap = plan.CapPercent is null ? new("cap", null, "no cap in this plan")

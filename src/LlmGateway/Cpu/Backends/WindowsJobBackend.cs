@@ -20,7 +20,7 @@ public sealed class WindowsJobBackend(KillOnCloseJob job) : ICpuBackend
 
     public string Name => "windows-job";
 
-    public Confinement Prepare(CpuPlan plan)
+    public Confinement Prepare(CpuPlan plan, ChildGroup? child = null)
     {
         var mask = plan.Cpus.All(c => c is >= 0 and < 64) ? AffinityMask(plan.Cpus) : (ulong?)null;
         var rate = ApplyCap(plan);

@@ -1,3 +1,5 @@
+using LlmGateway.Errors;
+
 namespace LlmGateway.Proxy.Validation;
 
 /// <summary>Why a request is refused: the JSON path of the offending field, a sentence for people, and a code for programs.</summary>

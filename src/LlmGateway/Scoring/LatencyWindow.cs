@@ -1,6 +1,6 @@
 using LlmGateway.Cpu;
 
-namespace LlmGateway.Telemetry;
+namespace LlmGateway.Scoring;
 
 /// <summary>The latencies of requests that ended recently, for percentiles over the last minutes.</summary>
 /// <remarks>A bounded ring: at most <paramref name="capacity"/> requests are kept, the oldest dropped first.</remarks>

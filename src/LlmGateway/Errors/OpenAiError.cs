@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace LlmGateway.Proxy;
+namespace LlmGateway.Errors;
 
 /// <summary>Errors in the shape every OpenAI SDK parses: {"error":{"message","type","param","code"}}.</summary>
 public static class OpenAiError

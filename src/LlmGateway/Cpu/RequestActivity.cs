@@ -1,4 +1,4 @@
-namespace LlmGateway.Telemetry;
+namespace LlmGateway.Cpu;
 
 /// <summary>Whether the gateway is forwarding work to llama-server now, and how many requests have ended: what tells busy from idle.</summary>
 /// <remarks>
