@@ -183,11 +183,17 @@ class ExitWatch:
                     self.exits[name] = round(time.monotonic() - self.t0, 4)
             time.sleep(0.005)
 
-    def stop(self, grace=0.05):
-        self.done.wait(grace)
+    def alive(self):
+        """Those still running now, by name and PID, wherever they were reparented (after their parent died they are no
+        longer the gateway's descendants, so only their PIDs find them)."""
+        return {name: p for p, name in self.names.items() if not exited(p)}
+
+    def finish(self, ceiling=20):
+        """Waits for every watched process to exit (up to the ceiling) and returns when each did."""
+        self.thread.join(ceiling)
         self.done.set()
         self.thread.join()
-        return self.exits
+        return dict(self.exits)
 
 
 def free_port():
@@ -456,16 +462,17 @@ def load_phase(a, api, models, progress, rows):
                 own = api.models().get(m["id"], {}).get("load_seconds")
                 watch = ExitWatch(processes_with(api.gw.pid, m["path"]))
                 unload_s, _, _ = api.unload(m["id"])
-                exits = watch.stop()
+                alive = watch.alive()
                 after = api.state(m["id"])
                 a.findings.check(after == "unloaded", "POST unload returns once the model is unloaded (/v1/models says so at once)",
                                  f"{m['id']}: state {after!r} right after unload returned")
-                left = processes_with(api.gw.pid, m["path"])
-                a.findings.check(not left, "POST unload returns once the child is gone",
-                                 f"{m['id']}: PIDs {left} naming the model were still running right after unload returned")
+                exits = watch.finish()
+                a.findings.check(not alive, "POST unload returns once the child is gone",
+                                 f"{m['id']} {kind} rep {rep}: unload returned after {unload_s:.3f} s with {alive} still running; "
+                                 f"they exited {exits} s after the unload was asked")
                 row = {"phase": "load", "model": m["id"], "kind": kind, "rep": rep, "ready_s": ready_s if ok else None,
                        "cached_before": cached, "post_s": post_s, "post_state": post_state, "states": seen,
-                       "unload_s": unload_s, "exits_s": exits, "state": state, "gateway_load_s": own}
+                       "unload_s": unload_s, "exits_s": exits, "alive_after_unload": sorted(alive), "state": state, "gateway_load_s": own}
                 rows.append(row)
                 shown = "n/a" if cached is None else f"{100 * cached:.0f} %"
                 progress.step(f"load {m['id']} {kind} rep {rep}: ready after {ready_s:.2f} s "
@@ -477,6 +484,12 @@ def load_phase(a, api, models, progress, rows):
 def ttft_phase(a, api, models, progress, rows):
     for rep in range(0, a.ttft_reps + 1):  # rep 0 warms up the request path (JIT), not counted
         for m in models:
+            if rep == 0:
+                # The prompt's size with the model's chat template: what the loaded request's time to first token prefills.
+                status, body = api.gw.request("POST", "/v1/chat/completions", {
+                    "model": m["id"], "max_tokens": 1, "messages": [{"role": "user", "content": PROMPT}]})
+                if status == 200 and isinstance(body, dict):
+                    a.prompt_tokens[m["id"]] = (body.get("usage") or {}).get("prompt_tokens")
             api.ensure_unloaded(m)
             cached = warm(m["path"])
             on_demand = stream_chat(api.gw, m["id"], a.max_tokens)
@@ -645,6 +658,7 @@ def run(a):
     a.work = a.work or tempfile.mkdtemp(prefix="llmgw-model-load.")
     os.makedirs(a.work, exist_ok=True)
     a.findings = Findings()
+    a.prompt_tokens = {}
     models = resolve_models(a)
     started_wall, started = datetime.datetime.now(datetime.timezone.utc), time.monotonic()
     meta = {"command": a.command, "date": started_wall.strftime("%Y-%m-%d %H:%M UTC"), "dry_run": a.dry_run,
@@ -685,7 +699,7 @@ def run(a):
             idle_phase(a, models, progress, rows)
             meta["loadavg_phases"]["idle"] = [before, loadavg()]
     finally:
-        meta.update(loadavg_after=loadavg(), minutes=round((time.monotonic() - started) / 60, 1), findings=a.findings.as_list())
+        meta.update(prompt_tokens=a.prompt_tokens, loadavg_after=loadavg(), minutes=round((time.monotonic() - started) / 60, 1), findings=a.findings.as_list())
         write(a.out, meta, rows)
 
 
@@ -781,7 +795,10 @@ def markdown(results):
                   f"A streamed chat request (`\"model\": id`, max_tokens {meta['max_tokens']}, `cache_prompt` false) to the model "
                   "unloaded with its file in the page cache (on demand: the request starts it and waits), then the same request "
                   f"with the model loaded; {meta['ttft_reps']} pairs per model after one unmeasured pair. Time to the first "
-                  "event carrying content. Median (min to max), seconds.", "",
+                  "event carrying content. Median (min to max), seconds."
+                  + (" The prompt is " + ", ".join(f"{v} tokens for `{k}`" for k, v in meta["prompt_tokens"].items() if v)
+                     + " with the chat template; with the model loaded, their prefill is most of the time to first token."
+                     if any((meta.get("prompt_tokens") or {}).values()) else ""), "",
                   "| model | on demand | loaded | ratio of medians | ratio per pair, median | on demand minus warm load median |",
                   "| --- | --- | --- | --- | --- | --- |"]
         warm_load = {m["id"]: med(r["ready_s"] for r in load if r["model"] == m["id"] and r["kind"] == "warm") for m in models}
