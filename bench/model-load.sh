@@ -6,7 +6,7 @@
 # preloaded), fresh and after the gateway unloaded one by itself (KeepAliveSeconds). A line per step with an ETA.
 #   bench/model-load.sh [--reps N] [--phases load,ttft,idle] [--idle-seconds S] [--models PRESET|ID=GGUF ...] [--help]
 #   bench/model-load.sh --dry-run     every step against a stand-in gateway (bench/model_load.py), results in /tmp
-# Results: docs/benchmarks/model-load/results.md, with results.json and results.csv beside it. About 12 minutes with
+# Results: docs/benchmarks/model-load/results.md, with results.json and results.csv beside it. About 9 minutes with
 # the defaults on 2 cores; run it on a quiet machine (the load average before and after is written down).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -644,8 +644,10 @@ def gateway_facts(a):
     """The commit and CPU plan behind the numbers."""
     facts = {}
     try:
-        facts["commit"] = subprocess.run(["git", "-C", a.root, "log", "-1", "--format=%h %s"], capture_output=True,
-                                         text=True, check=True).stdout.strip()
+        git = lambda *args: subprocess.run(["git", "-C", a.root, *args], capture_output=True, text=True, check=True).stdout.strip()
+        # The tree's commit, and the last one that changed the gateway (src/): the benchmark's own commits come after it.
+        src = git("log", "-1", "--format=%h %s", "--", "src")
+        facts["commit"] = f"{git('rev-parse', '--short', 'HEAD')} (src/ as of {src[:100]}{'...' if len(src) > 100 else ''})"
     except (OSError, subprocess.CalledProcessError):
         pass
     facts["profile"] = os.environ.get("Cpu__Profile", "default (appsettings.json / Invisible)")
@@ -716,8 +718,14 @@ def write(out, meta, rows):
         w = csv.DictWriter(f, fields, extrasaction="ignore")
         w.writeheader()
         w.writerows(rows)
-    with open(os.path.join(out, "results.md"), "w") as f:
-        f.write(markdown(results))
+    page = os.path.join(out, "results.md")
+    # The hand-written notes below the tables (from "## Notes" on) are kept.
+    notes = ""
+    if os.path.isfile(page):
+        text = open(page).read()
+        notes = text[text.index("## Notes"):] if "## Notes" in text else ""
+    with open(page, "w") as f:
+        f.write(markdown(results) + ("\n" + notes if notes else ""))
     log(f"results in {out}/results.md (.json, .csv)")
 
 
@@ -851,7 +859,7 @@ def markdown(results):
 def plan_summary(p):
     if not isinstance(p, dict):
         return str(p)[:120]
-    keys = [k for k in ("profile", "budget_percent", "mode", "cap_percent", "threads", "backend") if k in p]
+    keys = [k for k in ("profile", "budget_percent", "mode", "cap_percent", "yield", "threads", "backend") if p.get(k) is not None]
     return ", ".join(f"{k} {p[k]}" for k in keys) or ", ".join(list(p)[:6])
 
 
@@ -1043,7 +1051,9 @@ def parse(argv):
     a.root = a.root or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if not a.out and not a.dry_run:
         a.out = os.path.join(a.root, "docs", "benchmarks", "model-load")
-    a.command = "bench/model-load.sh" + ("".join(f" {x}" for x in argv if not x.startswith(("--dll", "--bin", "--launcher", "--root", "--check"))))
+    # Settings given to the gateway through the environment belong to the command.
+    env = "".join(f"{k}={v} " for k, v in sorted(os.environ.items()) if k.startswith(("Cpu__", "LlamaServer__", "Models__", "Proxy__")))
+    a.command = env + "bench/model-load.sh" + ("".join(f" {x}" for x in argv if not x.startswith(("--dll", "--bin", "--launcher", "--root", "--check"))))
     if not a.dry_run and not a.check and not (a.dll and a.bin and a.launcher):
         p.error("run it through bench/model-load.sh, which builds the gateway and passes --dll, --bin and --launcher")
     return a
