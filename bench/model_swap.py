@@ -234,7 +234,7 @@ def cpu_phase(a, models, progress, rows, meta):
     """Both models loaded and generating at once; the sampler's child_percent per 100 ms against the budget."""
     two = models[:2]
     for name, profile_env, budget in a.cpu_profiles:
-        gw, api = start(a, dict(models_env(two), **profile_env), f"cpu-{name}")
+        gw, api = start(a, dict(models_env(two), **profile_env), "cpu-" + re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower())
         try:
             for m in two:
                 load_ready(a, api, m["id"])
