@@ -51,12 +51,13 @@ public static class ModelCatalog
 
         CheckNames(found);
         var machine = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        return [.. found.Select((f, i) => Define(i, f.Key, f.Model, f.Entry, models, server, memory, cpu, machine, found.Count))];
+        var weights = (double)found.Sum(f => f.Entry?.CpuWeight ?? ChildGroup.DefaultWeight);
+        return [.. found.Select((f, i) => Define(i, f.Key, f.Model, f.Entry, models, server, memory, cpu, machine, found.Count, weights))];
     }
 
     private static ModelDefinition Define(
         int index,
-        string key, ServedModel model, ModelEntry? entry, ModelsOptions models, LlamaServerOptions global, MemoryOptions memory, CpuOptions cpu, long machine, int count)
+        string key, ServedModel model, ModelEntry? entry, ModelsOptions models, LlamaServerOptions global, MemoryOptions memory, CpuOptions cpu, long machine, int count, double weights)
     {
         var server = global.For(entry);
         if (new LlamaServerOptionsValidator().Validate(null, server) is { Failed: true } invalid)
@@ -74,7 +75,7 @@ public static class ModelCatalog
             TimeSpan.FromSeconds(entry?.KeepAliveSeconds ?? models.KeepAliveSeconds),
             entry?.Preload ?? count == 1,
             string.IsNullOrWhiteSpace(entry?.WarmupSystemPrompt) ? null : entry.WarmupSystemPrompt,
-            ChildGroup.For(index, model.Id, entry?.CpuWeight ?? ChildGroup.DefaultWeight),
+            ChildGroup.For(index, model.Id, entry?.CpuWeight ?? ChildGroup.DefaultWeight, (entry?.CpuWeight ?? ChildGroup.DefaultWeight) / weights),
             models.KeepPromptCache ? Path.Combine(PromptCacheRoot(models), ChildGroup.For(index, model.Id).Name) : null);
     }
 

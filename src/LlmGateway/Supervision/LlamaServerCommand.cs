@@ -9,8 +9,9 @@ namespace LlmGateway.Supervision;
 public static class LlamaServerCommand
 {
     /// <param name="slotSavePath">Where llama-server may save and restore its slots' prompt caches (--slot-save-path); null: nowhere.</param>
+    /// <param name="group">The model's group: its threads are its share of the plan's; null: all of them.</param>
     public static IReadOnlyList<string> Arguments(
-        LlamaServerOptions o, ServedModel model, LlamaServerEndpoint endpoint, CpuPlan cpu, MemoryPlan memory, string? slotSavePath = null)
+        LlamaServerOptions o, ServedModel model, LlamaServerEndpoint endpoint, CpuPlan cpu, MemoryPlan memory, string? slotSavePath = null, ChildGroup? group = null)
     {
         static string N(int n) => n.ToString(CultureInfo.InvariantCulture);
         List<string> args =
@@ -25,8 +26,8 @@ public static class LlamaServerCommand
             "--slots",
             "--no-webui",
             // Both: prompt processing uses --threads-batch, and that is where the spikes came from.
-            "--threads", N(cpu.Threads),
-            "--threads-batch", N(cpu.ThreadsBatch),
+            "--threads", N(group?.ThreadsOf(cpu.Threads) ?? cpu.Threads),
+            "--threads-batch", N(group?.ThreadsOf(cpu.ThreadsBatch) ?? cpu.ThreadsBatch),
             // Explicit, and at least one for every connection the gateway may hold (LlamaServerConnection):
             // a connection beyond llama-server's fixed threads can wait seconds for one.
             "--threads-http", N(LlamaServerTransport.HttpThreads(o)),

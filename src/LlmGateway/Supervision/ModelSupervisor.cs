@@ -275,7 +275,7 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
 
         _modelFile.Loading();
         var spec = _context.Containment.Wrap(
-            new ProcessSpec(server, LlamaServerCommand.Arguments(_options, _model, endpoint, governor.Plan, _memory, SlotSavePath)) { OnOutputLine = OnLine },
+            new ProcessSpec(server, LlamaServerCommand.Arguments(_options, _model, endpoint, governor.Plan, _memory, SlotSavePath, _group)) { OnOutputLine = OnLine },
             confinement.Launch,
             TimeSpan.FromSeconds(_options.StopTimeoutSeconds));
 

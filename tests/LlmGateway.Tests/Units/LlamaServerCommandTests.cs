@@ -27,6 +27,22 @@ public sealed class LlamaServerCommandTests
         }
     }
 
+    [Theory]
+    [InlineData(1.0, 8, 8)]
+    [InlineData(0.5, 8, 4)]
+    [InlineData(0.25, 6, 2)] // 1.5 rounds up
+    [InlineData(0.1, 4, 1)] // at least one
+    public void ModelsThreads_AreItsShareOfThePlans(double share, int planThreads, int threads)
+    {
+        var plan = CpuPlanner.Plan(new CpuOptions { Profile = CpuProfile.Custom, BudgetPercent = 100, Threads = planThreads, ThreadsBatch = planThreads }, [.. Enumerable.Range(0, 8)], null);
+
+        var args = LlamaServerCommand.Arguments(new LlamaServerOptions(), Model, new LlamaServerEndpoint("/s.sock", "k", 1), plan,
+            MemoryPlanner.Plan(new MemoryOptions { BudgetBytes = 1L << 30 }, 1 << 20, null, 4096, 1, 1L << 36, null), group: new ChildGroup("0-m", 100, share));
+
+        Assert.Equal(threads.ToString(System.Globalization.CultureInfo.InvariantCulture), After(args, "--threads"));
+        Assert.Equal(threads.ToString(System.Globalization.CultureInfo.InvariantCulture), After(args, "--threads-batch"));
+    }
+
     [Fact]
     public void SetValues_ArePassedAsLlamaServersFlags_TheKvTypeForKeysAndValuesBoth()
     {
