@@ -86,4 +86,17 @@ public sealed class WindowsInteropLayoutTests
 #pragma warning restore CA1416
 
     private static int Offset<T>(string field) => (int)Marshal.OffsetOf<T>(field);
+
+    [Theory]
+    [InlineData(100, 5u)] // every model's default: Windows' default weight
+    [InlineData(1, 1u)]
+    [InlineData(50, 3u)] // 2.5 rounds up
+    [InlineData(180, 9u)]
+    [InlineData(10_000, 9u)]
+    public void ModelsCpuWeight_MapsToAJobWeightOfOneToNine(int cpuWeight, uint jobWeight)
+    {
+#pragma warning disable CA1416 // pure arithmetic on a Windows-only type
+        Assert.Equal(jobWeight, KillOnCloseJob.JobWeight(cpuWeight));
+#pragma warning restore CA1416
+    }
 }

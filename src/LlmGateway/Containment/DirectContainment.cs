@@ -17,7 +17,7 @@ public sealed partial class DirectContainment(ILogger<DirectContainment> logger)
         return false;
     }
 
-    public void Adopt(RunningProcess started, LaunchConfinement confinement)
+    public void Adopt(RunningProcess started, LaunchConfinement confinement, ChildGroup? group = null)
     {
         if (!confinement.IsEmpty)
         {

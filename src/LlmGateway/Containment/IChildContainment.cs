@@ -19,5 +19,6 @@ public interface IChildContainment
     bool TryReadChildPid(string line, out int pid);
 
     /// <summary>The process started: tie it to the gateway now (a job) and confine it late when that did not happen at its start.</summary>
-    void Adopt(RunningProcess started, LaunchConfinement confinement);
+    /// <param name="group">The model's group: where a containment has groups of its own (a job per model), the child joins its model's.</param>
+    void Adopt(RunningProcess started, LaunchConfinement confinement, ChildGroup? group = null);
 }

@@ -37,7 +37,7 @@ public sealed class LauncherContainment(string launcher) : IChildContainment
             && int.TryParse(line.AsSpan(PidPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out pid);
     }
 
-    public void Adopt(RunningProcess started, LaunchConfinement confinement)
+    public void Adopt(RunningProcess started, LaunchConfinement confinement, ChildGroup? group = null)
     {
     }
 }

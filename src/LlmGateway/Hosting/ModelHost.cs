@@ -141,6 +141,9 @@ public sealed partial class ModelHost : IAsyncDisposable
         }
     }
 
+    /// <summary>The resident memory of the model's llama-server now; null while it has no process (or off Linux).</summary>
+    public long? ResidentBytesNow => State.Pid is { } pid ? ResidentBytes(pid) : null;
+
     private static long? ResidentBytes(int pid)
     {
         try

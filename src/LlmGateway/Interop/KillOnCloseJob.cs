@@ -74,6 +74,19 @@ public sealed class KillOnCloseJob : IDisposable
         }
     }
 
+    /// <summary>
+    /// The job's share against its sibling jobs (one per model, nested in the gateway's, whose hard cap holds them all):
+    /// weight-based CPU rate control, 1 to 9.
+    /// </summary>
+    public void SetCpuWeight(int cpuWeight)
+    {
+        var info = new JobObjectCpuRateControlInformation { ControlFlags = JobObjectCpuRateControlEnable | JobObjectCpuRateControlWeightBased, Weight = JobWeight(cpuWeight) };
+        if (!SetInformationJobObject(Handle, JobObjectCpuRateControlInformationClass, ref info, (uint)Marshal.SizeOf<JobObjectCpuRateControlInformation>()))
+        {
+            throw Failure("SetInformationJobObject(CPU weight; needs Windows 8 or Server 2012)");
+        }
+    }
+
     /// <summary>Affinity (null: none) and idle priority class, always with kill-on-close.</summary>
     /// <remarks>The basic limit flags are replaced as a whole, so kill-on-close is set again every time.</remarks>
     public void SetLimits(ulong? affinityMask, bool idlePriority)
@@ -117,6 +130,9 @@ public sealed class KillOnCloseJob : IDisposable
             CloseHandle(handle);
         }
     }
+
+    /// <summary>JOBOBJECT_CPU_RATE_CONTROL_INFORMATION.Weight (1 to 9, 5 the default) for a model's CpuWeight (100 the default).</summary>
+    internal static uint JobWeight(int cpuWeight) => (uint)Math.Clamp(Math.Round(cpuWeight * 5 / 100.0, MidpointRounding.AwayFromZero), 1, 9);
 
     /// <summary>JOBOBJECT_CPU_RATE_CONTROL_INFORMATION.CpuRate: cycles per 10,000; 0 is refused, so the least is 1.</summary>
     internal static uint CpuRate(double percentOfMachine) => (uint)Math.Clamp(Math.Round(percentOfMachine * 100), 1, 10_000);

@@ -287,7 +287,7 @@ public sealed partial class ModelSupervisor : IAsyncDisposable
         {
             var run = _context.Runner.Start(spec, stop.Forceful, stopping);
             launched = run.ProcessId;
-            _context.Containment.Adopt(run, confinement.Launch);
+            _context.Containment.Adopt(run, confinement.Launch, _group);
             if (!_context.Containment.ConfinesFromStart)
             {
                 Started(run.ProcessId);

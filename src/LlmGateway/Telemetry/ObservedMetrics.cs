@@ -35,6 +35,12 @@ public sealed class ObservedMetrics : IHostedService
             .Select(h => (h.Id, Ns: governor.ReadUsage(h.Definition.Cpu)))
             .Where(x => x.Ns is not null)
             .Select(x => new Measurement<double>(x.Ns!.Value / 1e9, new KeyValuePair<string, object?>("model", x.Id))), "s", "CPU time the model's llama-server used (its own cgroup; every start of it); absent without per-model cgroups");
+        meter.CreateObservableGauge("llmgw_model_memory_rss_bytes", () => models.Hosts
+            .Select(h => (h.Id, Bytes: h.ResidentBytesNow))
+            .Where(x => x.Bytes is not null)
+            .Select(x => new Measurement<long>(x.Bytes!.Value, new KeyValuePair<string, object?>("model", x.Id))), "By", "The resident memory of the model's llama-server; absent while it is not loaded");
+        meter.CreateObservableGauge("llmgw_model_estimated_bytes", () => PerModel(h => h.EstimatedBytes), "By", "What the memory budget counts for the model once loaded (its tensors, KV cache and buffers, or its measured RSS)");
+        meter.CreateObservableGauge("llmgw_model_memory_budget_bytes", () => models.Room.BudgetBytes, "By", "The models' memory budget: Memory:BudgetBytes less Memory:ReserveBytes");
         meter.CreateObservableGauge("llmgw_model_requests_in_flight", () => PerModel(h => h.KeepAlive.InFlight), "{request}", "Requests routed to the model and not ended, waiting for its load included");
         meter.CreateObservableGauge("llmgw_child_memory_rss_bytes", () => sampler.ChildRssBytes, "By", "llama-server's resident memory");
         meter.CreateObservableGauge("llmgw_child_memory_peak_rss_bytes", () => sampler.PeakRssBytes, "By", "llama-server's highest resident memory seen");
