@@ -294,6 +294,30 @@ public sealed class ModelsTests
     }
 
     [Fact]
+    public async Task RequestsForALoadedModel_AreNotHeldUpByAnotherModelsPendingLoad()
+    {
+        // The small model has two slots; answers one after another keep it busy (and its hold covers the gaps, with no bound
+        // here), so the wide model's load waits for its room until the test lets it have it.
+        await using var gateway = await GatewayProcess.StartAsync(TwoModels(
+            ("Memory__BudgetBytes", "67108864"), ("Memory__ReserveBytes", "0"), ("Models__LoadWaitSeconds", "600"),
+            ("Models__SwapMaxWaitSeconds", "3600"), ("Models__0__Parallel", "2")));
+        var load = await LlamaLoad.StartAsync(gateway, tokens: 300, repeat: true);
+        var wide = AskAsync(gateway, Wide);
+        await Eventually.UntilAsync(() => Task.FromResult(gateway.Output), o => o.Contains("wide (about", StringComparison.Ordinal) && o.Contains("waits for room", StringComparison.Ordinal),
+            "the wide model's load to wait for room");
+
+        // Meanwhile the loaded model answers at once, the pending load notwithstanding.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(Small, (await AskAsync(gateway, Small)).Model);
+        }
+
+        Assert.False(wide.IsCompleted, "the wide model's request still waits: the small model is still busy with the long answer");
+        await load.DisposeAsync();
+        Assert.Equal(Wide, (await wide).Model);
+    }
+
+    [Fact]
     public async Task MemoryBudgetForOneModel_InterleavedClients_AreServedInGroups_NotOneSwapPerRequest()
     {
         await using var gateway = await GatewayProcess.StartAsync(TwoModels(
