@@ -718,14 +718,18 @@ def write(out, meta, rows):
         w = csv.DictWriter(f, fields, extrasaction="ignore")
         w.writeheader()
         w.writerows(rows)
+    write_page(out, markdown(results))
+
+
+def write_page(out, tables):
+    """results.md: the tables, then the hand-written notes of the page before (from "## Notes" on), kept."""
     page = os.path.join(out, "results.md")
-    # The hand-written notes below the tables (from "## Notes" on) are kept.
     notes = ""
     if os.path.isfile(page):
         text = open(page).read()
         notes = text[text.index("## Notes"):] if "## Notes" in text else ""
     with open(page, "w") as f:
-        f.write(markdown(results) + ("\n" + notes if notes else ""))
+        f.write(tables + ("\n" + notes if notes else ""))
     log(f"results in {out}/results.md (.json, .csv)")
 
 

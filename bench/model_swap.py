@@ -500,14 +500,7 @@ def write(out, meta, rows):
         for r in rows:
             if r["phase"] == "cpu":
                 f.writelines(f"{r['kind']},{i},{v}\n" for i, v in enumerate(r["curve"]))
-    page = os.path.join(out, "results.md")
-    notes = ""
-    if os.path.isfile(page):
-        text = open(page).read()
-        notes = text[text.index("## Notes"):] if "## Notes" in text else ""
-    with open(page, "w") as f:
-        f.write(markdown(results) + ("\n" + notes if notes else ""))
-    log(f"results in {out}/results.md (.json, .csv)")
+    ml.write_page(out, markdown(results))
 
 
 # --------------------------------------------------------------------------------------------------------------- run
