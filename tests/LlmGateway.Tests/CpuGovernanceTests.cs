@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using LlmGateway.Cpu;
 
 namespace LlmGateway.Tests;
 
@@ -125,13 +126,8 @@ public sealed class CpuGovernanceTests
     /// <summary>The group that holds a model's group: the gateway's llmgw-PID.</summary>
     private static string Parent(string group) => group[..group.LastIndexOf('/')];
 
-    /// <summary>The served model's group name: its position and id, as ChildGroup.For makes it.</summary>
-    private static async Task<string> ModelGroupAsync(GatewayProcess gateway)
-    {
-        var id = await gateway.ModelIdAsync();
-        var safe = new string([.. id.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-')]).Trim('-', '.');
-        return $"0-{(safe.Length > 48 ? safe[..48] : safe)}".TrimEnd('-');
-    }
+    /// <summary>The served model's group name: its position and id.</summary>
+    private static async Task<string> ModelGroupAsync(GatewayProcess gateway) => ChildGroup.For(0, await gateway.ModelIdAsync()).Name;
 
     private static void AssertAllIdle(int pid)
     {

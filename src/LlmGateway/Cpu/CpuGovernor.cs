@@ -42,7 +42,7 @@ public sealed partial class CpuGovernor : IChildPriority, IDisposable
     /// <summary>The plan of the next start: differs from <see cref="Plan"/> when a reload changed what needs a restart.</summary>
     public CpuPlan NextPlan { get; private set; }
 
-    /// <summary>Sets up the backend for the next start of a child; its launch confinement goes to llmgw-launch (or <see cref="ConfineLate"/>).</summary>
+    /// <summary>Sets up the backend for the next start of a child; its launch confinement goes to llmgw-launch (or, without it, <see cref="LateConfinement"/>).</summary>
     /// <remarks>Every model's child joins the same confinement (one budget, one cap over all of them), each in a group of its own where the backend has groups.</remarks>
     /// <param name="child">The model's group and weight; null joins the gateway's group itself.</param>
     public Confinement Prepare(ChildGroup? child = null)
@@ -78,16 +78,6 @@ public sealed partial class CpuGovernor : IChildPriority, IDisposable
             }
 
             return confinement with { Parts = _parts };
-        }
-    }
-
-    /// <summary>A child started without the launcher: its confinement is applied now, late.</summary>
-    public void ConfineLate(int pid, LaunchConfinement launch)
-    {
-        if (!launch.IsEmpty)
-        {
-            var failures = LateConfinement.Apply(pid, launch);
-            LogLate(_logger, pid, failures.Count == 0 ? "applied" : string.Join("; ", failures));
         }
     }
 
@@ -283,9 +273,6 @@ public sealed partial class CpuGovernor : IChildPriority, IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "CPU backend {Backend} is not available: {Reason}")]
     private static partial void LogRefused(ILogger logger, string backend, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "llama-server (pid {Pid}) started without llmgw-launch: its CPU confinement came after its start ({Outcome})")]
-    private static partial void LogLate(ILogger logger, int pid, string outcome);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "CPU backend failed at the child's {Moment}: {Reason}")]
     private static partial void LogBackendFailed(ILogger logger, string moment, string reason);

@@ -10,7 +10,7 @@ public sealed class LinuxProcStat : IDisposable
     private static readonly long PageSize = Environment.SystemPageSize;
     private readonly ProcFile _stat = new("/proc/stat");
     private readonly ProcFile _selfStatm = new("/proc/self/statm");
-    private ProcFile? _statm;
+    private readonly Dictionary<int, ProcFile> _statm = [];
     private ProcFile? _schedstat;
 
     /// <summary>(busy, total) clock ticks of all CPUs since boot, from the first line of /proc/stat.</summary>
@@ -39,17 +39,31 @@ public sealed class LinuxProcStat : IDisposable
     }
 
     /// <summary>Resident memory of the process in bytes (statm's second field, in pages), or null when it is gone.</summary>
+    /// <remarks>One open file per child (one per loaded model), closed once its process is gone.</remarks>
     public long? ResidentBytes(int pid)
     {
-        var path = $"/proc/{pid}/statm";
-        if (_statm?.Path != path)
+        if (!_statm.TryGetValue(pid, out var statm))
         {
-            _statm?.Dispose();
-            _statm = new ProcFile(path);
+            _statm[pid] = statm = new ProcFile($"/proc/{pid}/statm");
         }
 
         Span<long> f = stackalloc long[2];
-        return ProcFile.Numbers(_statm.Read(), f) == 2 ? f[1] * PageSize : null;
+        if (ProcFile.Numbers(statm.Read(), f) == 2)
+        {
+            return f[1] * PageSize;
+        }
+
+        statm.Dispose();
+        _statm.Remove(pid);
+        return null;
+    }
+
+    /// <summary>The resident memory of <paramref name="pid"/> read once, for a caller that keeps no file open; null when it is gone.</summary>
+    public static long? ResidentBytesOnce(int pid)
+    {
+        using var statm = new ProcFile($"/proc/{pid}/statm");
+        Span<long> f = stackalloc long[2];
+        return ProcFile.Numbers(statm.Read(), f) == 2 ? f[1] * PageSize : null;
     }
 
     /// <summary>The gateway's own resident memory in bytes; 0 when /proc cannot be read.</summary>
@@ -99,7 +113,11 @@ public sealed class LinuxProcStat : IDisposable
     {
         _stat.Dispose();
         _selfStatm.Dispose();
-        _statm?.Dispose();
+        foreach (var statm in _statm.Values)
+        {
+            statm.Dispose();
+        }
+
         _schedstat?.Dispose();
     }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using LlmGateway.Cpu;
 using LlmGateway.Supervision;
 
 namespace LlmGateway.Hosting;
@@ -124,7 +125,7 @@ public sealed partial class ModelHost : IAsyncDisposable
 
         if (status == ChildStatus.Ready)
         {
-            if (State.Pid is { } pid && ResidentBytes(pid) is { } rss)
+            if (ResidentBytesNow is { } rss)
             {
                 Interlocked.Exchange(ref _measuredBytes, rss);
             }
@@ -142,21 +143,7 @@ public sealed partial class ModelHost : IAsyncDisposable
     }
 
     /// <summary>The resident memory of the model's llama-server now; null while it has no process (or off Linux).</summary>
-    public long? ResidentBytesNow => State.Pid is { } pid ? ResidentBytes(pid) : null;
-
-    private static long? ResidentBytes(int pid)
-    {
-        try
-        {
-            // /proc/PID/statm: size resident shared ... in pages.
-            var fields = File.ReadAllText($"/proc/{pid}/statm").Split(' ');
-            return long.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) * Environment.SystemPageSize;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
-        {
-            return null; // not Linux, or gone already
-        }
-    }
+    public long? ResidentBytesNow => State.Pid is { } pid && OperatingSystem.IsLinux() ? LinuxProcStat.ResidentBytesOnce(pid) : null;
 
     /// <summary>The warm-up system prompt, once, so llama-server's prompt cache holds it before the first client sends it.</summary>
     private async Task WarmUpAsync(string prompt)
