@@ -21,6 +21,8 @@ public sealed class ModelsOptionsValidator : IValidateOptions<ModelsOptions>
         Check(o.LoadWaitSeconds is >= 0 and <= 3600, $"{S}:LoadWaitSeconds must be 0 to 3600 seconds, not {o.LoadWaitSeconds}.");
         Check(o.SwapHoldSeconds is >= 0 and <= 3600, $"{S}:SwapHoldSeconds must be 0 to 3600 seconds, not {o.SwapHoldSeconds}.");
         Check(o.SwapMaxWaitSeconds is >= 0 and <= 3600, $"{S}:SwapMaxWaitSeconds must be 0 to 3600 seconds, not {o.SwapMaxWaitSeconds}.");
+        Check(string.IsNullOrWhiteSpace(o.PromptCacheDirectory) || System.IO.Directory.Exists(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(o.PromptCacheDirectory))),
+            $"{S}:PromptCacheDirectory '{o.PromptCacheDirectory}' cannot be made: its parent directory does not exist.");
         Check(string.IsNullOrWhiteSpace(o.Directory) || System.IO.Directory.Exists(o.Directory),
             $"{S}:Directory '{o.Directory}' is not a directory.");
         foreach (var e in o.Entries)

@@ -19,6 +19,8 @@ public sealed class ModelsOptionsValidatorTests
     [InlineData("KeepAliveSeconds", "Models:KeepAliveSeconds must be 0 (keep loaded) to 31536000 seconds, not -1.")]
     [InlineData("LoadWaitSeconds", "Models:LoadWaitSeconds must be 0 to 3600 seconds, not 3601.")]
     [InlineData("Directory", "Models:Directory '/no/such/directory' is not a directory.")]
+    [InlineData("PromptCacheDirectory", "Models:PromptCacheDirectory '/no/such/parent/cache' cannot be made: its parent directory does not exist.")]
+    [InlineData("SwapHoldSeconds", "Models:SwapHoldSeconds must be 0 to 3600 seconds, not -1.")]
     public void ABadSectionSetting_IsNamed(string setting, string message)
     {
         var options = new ModelsOptions();
@@ -26,6 +28,8 @@ public sealed class ModelsOptionsValidatorTests
         {
             case "KeepAliveSeconds": options.KeepAliveSeconds = -1; break;
             case "LoadWaitSeconds": options.LoadWaitSeconds = 3601; break;
+            case "PromptCacheDirectory": options.PromptCacheDirectory = "/no/such/parent/cache"; break;
+            case "SwapHoldSeconds": options.SwapHoldSeconds = -1; break;
             default: options.Directory = "/no/such/directory"; break;
         }
 
